@@ -1,0 +1,1 @@
+//! rflow native columnar flow-file format: writer and reader (see docs/format.md).

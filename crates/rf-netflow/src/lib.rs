@@ -1,0 +1,2 @@
+//! NetFlow v1/v5/v7/v9 and IPFIX wire formats: decoding for the collector, encoding for replay.
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! The query engine: filtering, aggregation, statistics and output formats for rfdump.
+#![warn(missing_docs)]

@@ -1,0 +1,5 @@
+//! End-to-end tests of the rflow binaries. One test binary (one link step) with a module per
+//! tool; helpers live in `util`.
+
+mod docs;
+mod util;

@@ -1,0 +1,3 @@
+//! Output formats (`-o`).
+
+pub mod csv;

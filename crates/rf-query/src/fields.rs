@@ -1,2 +1,410 @@
-//! Renderers for single flow fields as nfdump prints them (times in local time honouring TZ,
-//! protocol names, TCP flag strings, MAC addresses, MPLS labels). Shared by every output format.
+//! Renderers for single flow fields as nfdump 1.7.1 prints them, shared by every output format:
+//! timestamps in local time honouring `TZ`, protocol names, the `CEUAPRSF` TCP flag string,
+//! MAC addresses, MPLS label stack entries, IPv6 condensing, 1000-based number scaling and
+//! durations. Every function appends to a [`fmt::Write`] sink (usually a reused `String`) and
+//! allocates nothing itself, so an output format can render millions of rows with one buffer.
+//!
+//! The exact texts (protocol table, widths, rounding) were checked against the installed
+//! nfdump 1.7.1; see `reference/nfdump-cli.md` §3.4–3.6.
+
+use std::cell::Cell;
+use std::fmt::{self, Write};
+use std::net::{IpAddr, Ipv6Addr};
+
+use chrono::{Datelike, Local, TimeZone, Timelike};
+
+/// nfdump 1.7.1's protocol names for protocols 0..=137; higher numbers print as digits.
+///
+/// Produced by running the installed nfdump over a file whose records were patched to every
+/// protocol number (`-o fmt:%pr`). Note the oddities nfdump really prints: 94 is `OS`, 99, 128
+/// and 134 are numbers, 35 and 38 are both `IDPR`.
+const PROTO_NAMES: [&str; 138] = [
+    "0", "ICMP", "IGMP", "GGP", "IPIP", "ST", "TCP", "CBT", "EGP", "IGP", "BBN", "NVPII", "PUP",
+    "ARGUS", "ENCOM", "XNET", "CHAOS", "UDP", "MUX", "DCN", "HMP", "PRM", "XNS", "Trnk1", "Trnk2",
+    "Leaf1", "Leaf2", "RDP", "IRTP", "ISO-4", "NETBK", "MFESP", "MEINP", "DCCP", "3PC", "IDPR",
+    "XTP", "DDP", "IDPR", "TP++", "IL", "IPv6", "SDRP", "Rte6", "Frag6", "IDRP", "RSVP", "GRE",
+    "MHRP", "BNA", "ESP", "AH", "INLSP", "SWIPE", "NARP", "MOBIL", "TLSP", "SKIP", "ICMP6",
+    "NOHE6", "OPTS6", "HOST", "CFTP", "NET", "SATNT", "KLAN", "RVD", "IPPC", "FS", "SATM", "VISA",
+    "IPCV", "CPNX", "CPHB", "WSN", "PVP", "BSATM", "SUNND", "WBMON", "WBEXP", "ISOIP", "VMTP",
+    "SVMTP", "VINES", "TTP", "NSIGP", "DGP", "TCF", "EIGRP", "OSPF", "S-RPC", "LARP", "MTP",
+    "AX.25", "OS", "MICP", "SCCSP", "ETHIP", "ENCAP", "99", "GMTP", "IFMP", "PNNI", "PIM", "ARIS",
+    "SCPS", "QNX", "A/N", "IPcmp", "SNP", "CpqPP", "IPXIP", "VRRP", "PGM", "0hop", "L2TP", "DDX",
+    "IATP", "STP", "SRP", "UTI", "SMP", "SM", "PTP", "ISIS4", "FIRE", "CRTP", "CRUDP", "128",
+    "IPLT", "SPS", "PIPE", "SCTP", "FC", "134", "MHEAD", "UDP-L", "MPLS",
+];
+
+/// nfdump's name for protocol `p`, or `None` when nfdump prints the number.
+pub fn proto_name(p: u8) -> Option<&'static str> {
+    PROTO_NAMES.get(usize::from(p)).copied()
+}
+
+/// Protocol number for an nfdump protocol name (case-insensitive), the inverse of
+/// [`proto_name`]. Ambiguous `IDPR` maps to 35, the first entry, as nfdump's lookup does.
+pub fn proto_by_name(name: &str) -> Option<u8> {
+    PROTO_NAMES
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(name))
+        .and_then(|i| u8::try_from(i).ok())
+}
+
+/// Writes the protocol as nfdump's `%pr` does: name, or the number when unknown or `plain`
+/// (`-N`), unpadded. Callers pad (`%-5s`) with [`pad_right`] when they need the column.
+pub fn write_proto<W: Write + ?Sized>(out: &mut W, p: u8, plain: bool) -> fmt::Result {
+    match proto_name(p) {
+        Some(n) if !plain => out.write_str(n),
+        _ => write!(out, "{p}"),
+    }
+}
+
+/// The 8-character TCP flag string `CEUAPRSF` with `.` for unset bits (CWR first, FIN last).
+pub fn tcp_flags_str(flags: u8) -> [u8; 8] {
+    const NAMES: &[u8; 8] = b"CEUAPRSF";
+    let mut s = [b'.'; 8];
+    for (i, c) in NAMES.iter().enumerate() {
+        if flags & (0x80 >> i) != 0 {
+            s[i] = *c;
+        }
+    }
+    s
+}
+
+/// Writes the TCP flag string (see [`tcp_flags_str`]).
+pub fn write_tcp_flags<W: Write + ?Sized>(out: &mut W, flags: u8) -> fmt::Result {
+    for c in tcp_flags_str(flags) {
+        out.write_char(char::from(c))?;
+    }
+    Ok(())
+}
+
+/// Writes a MAC held as the low 48 bits of `mac` (big-endian number) as `aa:bb:cc:dd:ee:ff`.
+pub fn write_mac<W: Write + ?Sized>(out: &mut W, mac: u64) -> fmt::Result {
+    for i in (0..6).rev() {
+        let b = (mac >> (8 * i)) & 0xff;
+        write!(out, "{b:02x}")?;
+        if i != 0 {
+            out.write_char(':')?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes an MPLS label stack entry as nfdump's `label-exp-eos` (`%u-%1u-%1u`).
+pub fn write_mpls<W: Write + ?Sized>(out: &mut W, entry: u32) -> fmt::Result {
+    write!(out, "{}-{}-{}", entry >> 4, (entry & 0xf) >> 1, entry & 1)
+}
+
+/// Writes an address as glibc's `inet_ntop` does (dotted quad; RFC 5952 IPv6 text).
+///
+/// Rust's `Ipv6Addr` display matches glibc except for IPv4-compatible addresses
+/// (`::a.b.c.d` with the upper 96 bits zero), which glibc prints in dotted form.
+pub fn write_addr<W: Write + ?Sized>(out: &mut W, ip: IpAddr) -> fmt::Result {
+    match ip {
+        IpAddr::V4(a) => write!(out, "{a}"),
+        IpAddr::V6(a) => write_ipv6(out, a),
+    }
+}
+
+fn write_ipv6<W: Write + ?Sized>(out: &mut W, a: Ipv6Addr) -> fmt::Result {
+    let s = a.segments();
+    // glibc: the longest zero run covers words 0..6 and the address is not ::/::1-like
+    // (a single non-zero last word is printed as hex, e.g. `::1`, `::2`).
+    if s[..6].iter().all(|&w| w == 0) && s[6] != 0 {
+        let o = a.octets();
+        return write!(out, "::{}.{}.{}.{}", o[12], o[13], o[14], o[15]);
+    }
+    write!(out, "{a}")
+}
+
+/// Maximum text length of an address (`inet_ntop` IPv6 plus NUL fits 46).
+const ADDR_MAX: usize = 46;
+
+/// A small stack buffer implementing [`fmt::Write`], for rendering a field before padding it.
+#[derive(Clone, Copy)]
+pub struct StackStr<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for StackStr<N> {
+    fn default() -> Self {
+        StackStr {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> StackStr<N> {
+    /// The text written so far.
+    pub fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever appended, so the prefix is valid UTF-8.
+        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> Write for StackStr<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Renders an address to a stack string (see [`write_addr`]).
+pub fn addr_str(ip: IpAddr) -> StackStr<ADDR_MAX> {
+    let mut s = StackStr::default();
+    // An address always fits in ADDR_MAX bytes; on the impossible overflow the text is cut.
+    let _ = write_addr(&mut s, ip);
+    s
+}
+
+/// Writes an address as nfdump's text columns do without `-6`: IPv6 text longer than 16
+/// characters is condensed to its first 7 characters, `..`, and its last 7.
+pub fn write_addr_condensed<W: Write + ?Sized>(out: &mut W, ip: IpAddr) -> fmt::Result {
+    let s = addr_str(ip);
+    let t = s.as_str();
+    if t.len() > 16 {
+        // inet_ntop output is ASCII, so byte slicing is on char boundaries.
+        out.write_str(t.get(..7).unwrap_or(t))?;
+        out.write_str("..")?;
+        out.write_str(t.get(t.len() - 7..).unwrap_or(t))
+    } else {
+        out.write_str(t)
+    }
+}
+
+/// Writes `s` right-aligned in `width` (C `%*s`; never truncates).
+pub fn pad_left<W: Write + ?Sized>(out: &mut W, s: &str, width: usize) -> fmt::Result {
+    write!(out, "{s:>width$}")
+}
+
+/// Writes `s` left-aligned in `width` (C `%-*s`; never truncates).
+pub fn pad_right<W: Write + ?Sized>(out: &mut W, s: &str, width: usize) -> fmt::Result {
+    write!(out, "{s:<width$}")
+}
+
+/// Writes the ICMP `type.code` text nfdump prints in `%dp`/`%dap` (from the dst port value).
+pub fn write_icmp<W: Write + ?Sized>(out: &mut W, dst_port: u16) -> fmt::Result {
+    write!(out, "{}.{}", dst_port >> 8, dst_port & 0xff)
+}
+
+const KILO: f64 = 1000.0;
+
+/// Writes a counter scaled like nfdump's `format_number` (1000-based, no `K`).
+///
+/// `fixed` is the record-column form (`%4.0f`, `%5.1f M`), otherwise the Summary form
+/// (`%.0f`, `%.1f M`). `plain` (`-N`) prints the integer unscaled.
+pub fn write_scaled<W: Write + ?Sized>(
+    out: &mut W,
+    v: u64,
+    fixed: bool,
+    plain: bool,
+) -> fmt::Result {
+    if plain {
+        return write!(out, "{v}");
+    }
+    write_scaled_f64(out, v as f64, fixed)
+}
+
+/// As [`write_scaled`] for a value already converted to `f64` (nfdump scales doubles).
+pub fn write_scaled_f64<W: Write + ?Sized>(out: &mut W, f: f64, fixed: bool) -> fmt::Result {
+    let (div, unit) = if f >= KILO * KILO * KILO * KILO {
+        (KILO * KILO * KILO * KILO, 'T')
+    } else if f >= KILO * KILO * KILO {
+        (KILO * KILO * KILO, 'G')
+    } else if f >= KILO * KILO {
+        (KILO * KILO, 'M')
+    } else {
+        return if fixed {
+            write!(out, "{f:4.0}")
+        } else {
+            write!(out, "{f:.0}")
+        };
+    };
+    let x = f / div;
+    if fixed {
+        write!(out, "{x:5.1} {unit}")
+    } else {
+        write!(out, "{x:.1} {unit}")
+    }
+}
+
+/// Writes a duration as nfdump's `%td`: `    HH:MM:SS.mmm` (16 chars), or
+/// `%2dd HH:MM:SS.mmm` from one day on; `plain` (`-N`) gives seconds as `%16.3f`.
+pub fn write_duration<W: Write + ?Sized>(out: &mut W, ms: u64, plain: bool) -> fmt::Result {
+    if plain {
+        return write!(out, "{:>16}", Seconds(ms));
+    }
+    let days = ms / 86_400_000;
+    let rest = ms % 86_400_000;
+    let (h, m, s, milli) = (
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000,
+    );
+    if days > 0 {
+        write!(out, "{days:2}d {h:02}:{m:02}:{s:02}.{milli:03}")
+    } else {
+        write!(out, "    {h:02}:{m:02}:{s:02}.{milli:03}")
+    }
+}
+
+/// Milliseconds displayed as seconds with three decimals (C `%.3f` of `ms / 1000.0`), exact.
+#[derive(Clone, Copy, Debug)]
+pub struct Seconds(pub u64);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Render into a stack buffer first so width/alignment flags apply to the whole text.
+        let mut s = StackStr::<32>::default();
+        write!(s, "{}.{:03}", self.0 / 1000, self.0 % 1000)?;
+        f.pad(s.as_str())
+    }
+}
+
+thread_local! {
+    /// Last second rendered and its `YYYY-MM-DD hh:mm:ss` text: flows arrive clustered in
+    /// time, so this skips the time-zone conversion for most records.
+    static LAST_SECOND: Cell<Option<(i64, [u8; 19])>> = const { Cell::new(None) };
+}
+
+/// `YYYY-MM-DD hh:mm:ss` of `secs` since the epoch in local time (`TZ` honoured).
+fn local_datetime(secs: i64) -> [u8; 19] {
+    if let Some((s, text)) = LAST_SECOND.with(Cell::get)
+        && s == secs
+    {
+        return text;
+    }
+    let mut text = *b"1970-01-01 00:00:00";
+    if let Some(dt) = Local.timestamp_opt(secs, 0).earliest() {
+        let mut w = StackStr::<32>::default();
+        let ok = write!(
+            w,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            dt.year(),
+            dt.month(),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second()
+        );
+        if ok.is_ok() && w.len == text.len() {
+            text.copy_from_slice(w.as_str().as_bytes());
+        }
+    }
+    LAST_SECOND.with(|c| c.set(Some((secs, text))));
+    text
+}
+
+fn ms_parts(ms: u64) -> (i64, u64) {
+    (i64::try_from(ms / 1000).unwrap_or(i64::MAX), ms % 1000)
+}
+
+/// Writes `ms` since the epoch as local `YYYY-MM-DD hh:mm:ss.mmm` (nfdump `%ts`, `%te`, ...).
+pub fn write_time_ms<W: Write + ?Sized>(out: &mut W, ms: u64) -> fmt::Result {
+    let (secs, milli) = ms_parts(ms);
+    write_time_s(out, secs)?;
+    write!(out, ".{milli:03}")
+}
+
+/// Writes seconds since the epoch as local `YYYY-MM-DD hh:mm:ss` (csv `ts`/`te`, Time window).
+pub fn write_time_s<W: Write + ?Sized>(out: &mut W, secs: i64) -> fmt::Result {
+    let text = local_datetime(secs);
+    // The text is ASCII digits and separators by construction.
+    out.write_str(std::str::from_utf8(&text).unwrap_or("1970-01-01 00:00:00"))
+}
+
+/// Writes `ms` since the epoch truncated to whole seconds, local time (csv `ts`/`te`).
+pub fn write_time_ms_secs<W: Write + ?Sized>(out: &mut W, ms: u64) -> fmt::Result {
+    write_time_s(out, ms_parts(ms).0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn s(f: impl FnOnce(&mut String) -> fmt::Result) -> String {
+        let mut o = String::new();
+        f(&mut o).unwrap();
+        o
+    }
+
+    #[test]
+    fn protocols() {
+        assert_eq!(proto_name(6), Some("TCP"));
+        assert_eq!(proto_name(58), Some("ICMP6"));
+        assert_eq!(proto_name(94), Some("OS"));
+        assert_eq!(proto_name(137), Some("MPLS"));
+        assert_eq!(proto_name(138), None);
+        assert_eq!(s(|o| write_proto(o, 200, false)), "200");
+        assert_eq!(s(|o| write_proto(o, 17, true)), "17");
+        assert_eq!(proto_by_name("udp"), Some(17));
+        assert_eq!(proto_by_name("IDPR"), Some(35));
+        assert!(PROTO_NAMES.iter().all(|n| n.len() <= 5));
+    }
+
+    #[test]
+    fn flags_mac_mpls() {
+        assert_eq!(&tcp_flags_str(0x1b), b"...AP.SF");
+        assert_eq!(&tcp_flags_str(0xff), b"CEUAPRSF");
+        assert_eq!(s(|o| write_tcp_flags(o, 0x1e)), "...APRS.");
+        assert_eq!(s(|o| write_mac(o, 0x0011_2233_4455)), "00:11:22:33:44:55");
+        assert_eq!(s(|o| write_mac(o, 0x6677_8899_aabb)), "66:77:88:99:aa:bb");
+        // label 100, exp 5, bottom of stack.
+        assert_eq!(s(|o| write_mpls(o, 100 << 4 | 5 << 1 | 1)), "100-5-1");
+        assert_eq!(s(|o| write_mpls(o, 0)), "0-0-0");
+    }
+
+    #[test]
+    fn addresses() {
+        let v6: IpAddr = "2001:db8:4a8a:1e0c:6fbe:ce5:ceab:ebb1".parse().unwrap();
+        assert_eq!(s(|o| write_addr_condensed(o, v6)), "2001:db..ab:ebb1");
+        assert_eq!(
+            s(|o| write_addr(o, v6)),
+            "2001:db8:4a8a:1e0c:6fbe:ce5:ceab:ebb1"
+        );
+        let short: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(s(|o| write_addr_condensed(o, short)), "2001:db8::1");
+        let v4 = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10));
+        assert_eq!(s(|o| write_addr_condensed(o, v4)), "192.168.1.10");
+        let compat: IpAddr = "::10.1.2.3".parse().unwrap();
+        assert_eq!(s(|o| write_addr(o, compat)), "::10.1.2.3");
+        let one: IpAddr = "::1".parse().unwrap();
+        assert_eq!(s(|o| write_addr(o, one)), "::1");
+    }
+
+    #[test]
+    fn scaling() {
+        assert_eq!(s(|o| write_scaled(o, 801, true, false)), " 801");
+        assert_eq!(s(|o| write_scaled(o, 358_572, true, false)), "358572");
+        assert_eq!(s(|o| write_scaled(o, 2_600_000, true, false)), "  2.6 M");
+        assert_eq!(s(|o| write_scaled(o, 52_606_456, false, false)), "52.6 M");
+        assert_eq!(s(|o| write_scaled(o, 3_000_000_000, false, false)), "3.0 G");
+        assert_eq!(
+            s(|o| write_scaled(o, 4_000_000_000_000, true, false)),
+            "  4.0 T"
+        );
+        assert_eq!(s(|o| write_scaled(o, 52_606_456, true, true)), "52606456");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(s(|o| write_duration(o, 47_541, false)), "    00:00:47.541");
+        assert_eq!(
+            s(|o| write_duration(o, 86_400_000 + 3_723_456, false)),
+            " 1d 01:02:03.456"
+        );
+        assert_eq!(s(|o| write_duration(o, 543, true)), "           0.543");
+        assert_eq!(format!("{}", Seconds(33_110)), "33.110");
+    }
+
+    #[test]
+    fn icmp() {
+        assert_eq!(s(|o| write_icmp(o, 2048)), "8.0");
+        assert_eq!(s(|o| write_icmp(o, 769)), "3.1");
+    }
+}

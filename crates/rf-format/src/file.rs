@@ -114,6 +114,14 @@ impl BlockSummary {
     pub fn has_proto(&self, p: u8) -> bool {
         self.protocols[usize::from(p >> 6)] & (1u64 << (p & 63)) != 0
     }
+
+    /// Whether the block may hold a record with `addr` as source or destination: `false` only
+    /// when the block's address Bloom filter rules it out (no filter means "maybe").
+    pub fn may_contain_addr(&self, addr: &IpAddr) -> bool {
+        self.addr_bloom
+            .as_deref()
+            .is_none_or(|w| crate::native::bloom::may_contain(w, addr))
+    }
 }
 
 /// A flow file opened for reading, of any supported kind.

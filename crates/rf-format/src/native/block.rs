@@ -1,0 +1,329 @@
+//! Encoding and decoding of one data block: a small header, a column directory and the
+//! individually compressed column payloads (docs/format.md §3).
+//!
+//! A block is self-contained: it decodes without any other block, so readers can hand blocks
+//! to different threads. The writer also derives the block's [`BlockSummary`] here, from the
+//! same records it encodes.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::bloom;
+use super::codec::{self, ENC_ADDR, ENC_BYTES, ENC_INT};
+use super::columns::{COLUMNS, ColumnSet, Kind, by_id};
+use super::layout::{
+    BLOCK_HEADER_LEN, BLOCK_TAG, ByteReader, COLUMN_ENTRY_LEN, MAX_BLOCK_RECORDS, PutLe,
+};
+use crate::error::{Error, Result};
+use crate::file::BlockSummary;
+use crate::record::FlowRecord;
+
+const UNSPEC: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+
+/// A column that is not in this build's table, for tests of the forward-compatibility rule.
+#[cfg(test)]
+pub struct ExtraColumn<'a> {
+    pub id: u16,
+    pub encoding: u8,
+    pub raw: &'a [u8],
+}
+
+/// Reusable scratch buffers for encoding blocks, so the writer allocates once.
+#[derive(Default)]
+pub struct BlockEncoder {
+    ints: Vec<u64>,
+    addrs: Vec<IpAddr>,
+    raw: Vec<u8>,
+    dir: Vec<u8>,
+    payload: Vec<u8>,
+    hashes: Vec<u64>,
+}
+
+impl BlockEncoder {
+    /// Encodes `recs` (1..=[`MAX_BLOCK_RECORDS`] of them) as one block appended to `out`, and
+    /// returns its summary.
+    pub fn encode(&mut self, recs: &[FlowRecord], codec: u8, out: &mut Vec<u8>) -> BlockSummary {
+        self.encode_with(recs, codec, &[], out)
+    }
+
+    fn add_column(&mut self, id: u16, encoding: u8, codec: u8) {
+        let start = self.payload.len();
+        let used = codec::compress(&self.raw, codec, &mut self.payload);
+        self.dir.put_u16(id);
+        self.dir.push(encoding);
+        self.dir.push(used);
+        self.dir.put_u32((self.payload.len() - start) as u32);
+        self.dir.put_u32(self.raw.len() as u32);
+    }
+
+    fn encode_with(
+        &mut self,
+        recs: &[FlowRecord],
+        codec: u8,
+        #[cfg(test)] extra: &[ExtraColumn<'_>],
+        #[cfg(not(test))] _extra: &[()],
+        out: &mut Vec<u8>,
+    ) -> BlockSummary {
+        self.dir.clear();
+        self.payload.clear();
+        let mut ncols = 0u16;
+        for c in COLUMNS {
+            self.raw.clear();
+            // Columns whose every value is the default are left out: sparse NSEL, MPLS or MAC
+            // fields then cost nothing, and a reader fills in the default.
+            let encoding = match c.kind {
+                Kind::Int { get, .. } => {
+                    self.ints.clear();
+                    self.ints.extend(recs.iter().map(get));
+                    if self.ints.iter().all(|&v| v == 0) {
+                        continue;
+                    }
+                    codec::encode_ints(&self.ints, &mut self.raw);
+                    ENC_INT
+                }
+                Kind::Addr { get, .. } => {
+                    self.addrs.clear();
+                    self.addrs.extend(recs.iter().map(get));
+                    if self.addrs.iter().all(|&a| a == UNSPEC) {
+                        continue;
+                    }
+                    codec::encode_addrs(&self.addrs, &mut self.raw);
+                    ENC_ADDR
+                }
+                Kind::Bytes { get, .. } => {
+                    if recs.iter().all(|r| get(r).iter().all(|&b| b == 0)) {
+                        continue;
+                    }
+                    for r in recs {
+                        self.raw.extend_from_slice(get(r));
+                    }
+                    ENC_BYTES
+                }
+            };
+            self.add_column(u16::from(c.id), encoding, codec);
+            ncols += 1;
+        }
+        #[cfg(test)]
+        for e in extra {
+            self.raw.clear();
+            self.raw.extend_from_slice(e.raw);
+            self.add_column(e.id, e.encoding, codec);
+            ncols += 1;
+        }
+
+        let body_len = self.dir.len() + self.payload.len();
+        let start = out.len();
+        out.extend_from_slice(&BLOCK_TAG);
+        out.put_u32(recs.len() as u32);
+        out.put_u16(ncols);
+        out.put_u16(0);
+        out.put_u32(body_len as u32);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&out[start..]);
+        crc.update(&self.dir);
+        crc.update(&self.payload);
+        out.put_u32(crc.finalize());
+        out.extend_from_slice(&self.dir);
+        out.extend_from_slice(&self.payload);
+        self.summary(recs)
+    }
+
+    fn summary(&mut self, recs: &[FlowRecord]) -> BlockSummary {
+        let mut s = BlockSummary {
+            records: recs.len() as u32,
+            min_first_ms: u64::MAX,
+            ..BlockSummary::default()
+        };
+        self.hashes.clear();
+        for r in recs {
+            s.min_first_ms = s.min_first_ms.min(r.first_ms);
+            s.max_first_ms = s.max_first_ms.max(r.first_ms);
+            s.max_last_ms = s.max_last_ms.max(r.last_ms);
+            s.protocols[usize::from(r.proto >> 6)] |= 1u64 << (r.proto & 63);
+            self.hashes.push(bloom::addr_hash(&r.src_addr));
+            self.hashes.push(bloom::addr_hash(&r.dst_addr));
+        }
+        if recs.is_empty() {
+            s.min_first_ms = 0;
+        }
+        s.addr_bloom = Some(bloom::build(&mut self.hashes));
+        s
+    }
+}
+
+/// Test hook: encodes a block with extra, unknown columns appended.
+#[cfg(test)]
+pub fn encode_with_extra(recs: &[FlowRecord], extra: &[ExtraColumn<'_>], out: &mut Vec<u8>) {
+    BlockEncoder::default().encode_with(recs, super::layout::CODEC_LZ4, extra, out);
+}
+
+/// One parsed column directory entry.
+struct Entry {
+    id: u16,
+    encoding: u8,
+    codec: u8,
+    raw_len: usize,
+    /// Offset of the stored bytes within the block.
+    start: usize,
+    stored_len: usize,
+}
+
+/// Decodes the block `data` (exactly the block's bytes, which start at file offset `off`),
+/// which the index says holds `records` records, appending them to `out`. Only the columns in
+/// `cols` are decoded; other fields keep their defaults. On error `out` is left as it was.
+pub fn decode(
+    data: &[u8],
+    off: u64,
+    records: u32,
+    cols: ColumnSet,
+    out: &mut Vec<FlowRecord>,
+) -> Result<()> {
+    let mut r = ByteReader::new(data, off);
+    let tag: [u8; 4] = r.array("block header")?;
+    if tag != BLOCK_TAG {
+        return Err(Error::corrupt(off, "bad block tag"));
+    }
+    let n = r.u32("block header")?;
+    let ncols = usize::from(r.u16("block header")?);
+    let _reserved = r.u16("block header")?;
+    let body_len = r.u32("block header")? as usize;
+    let crc = r.u32("block header")?;
+    if n != records {
+        return Err(Error::corrupt(
+            off + 4,
+            format!("block holds {n} records, index says {records}"),
+        ));
+    }
+    let n = n as usize;
+    if n > MAX_BLOCK_RECORDS {
+        return Err(Error::corrupt(off + 4, format!("{n} records in one block")));
+    }
+    if r.remaining() != body_len {
+        return Err(Error::corrupt(
+            off + 12,
+            format!(
+                "block body of {body_len} bytes, index leaves {}",
+                r.remaining()
+            ),
+        ));
+    }
+    let mut h = crc32fast::Hasher::new();
+    h.update(&data[..16]);
+    h.update(&data[BLOCK_HEADER_LEN..]);
+    if h.finalize() != crc {
+        return Err(Error::corrupt(off, "block checksum mismatch"));
+    }
+
+    let dir_len = ncols
+        .checked_mul(COLUMN_ENTRY_LEN)
+        .filter(|&l| l <= body_len)
+        .ok_or_else(|| Error::corrupt(off + 8, format!("{ncols} columns do not fit the block")))?;
+    let mut entries = Vec::with_capacity(ncols);
+    let mut start = BLOCK_HEADER_LEN + dir_len;
+    for _ in 0..ncols {
+        let id = r.u16("column directory")?;
+        let encoding = r.u8("column directory")?;
+        let codec = r.u8("column directory")?;
+        let stored_len = r.u32("column directory")? as usize;
+        let raw_len = r.u32("column directory")? as usize;
+        entries.push(Entry {
+            id,
+            encoding,
+            codec,
+            raw_len,
+            start,
+            stored_len,
+        });
+        start = start.saturating_add(stored_len);
+    }
+    if start != data.len() {
+        return Err(Error::corrupt(
+            off + BLOCK_HEADER_LEN as u64,
+            "column lengths do not add up",
+        ));
+    }
+
+    let base = out.len();
+    out.resize(base + n, FlowRecord::default());
+    let res = decode_columns(data, off, &entries, n, cols, &mut out[base..]);
+    if res.is_err() {
+        out.truncate(base);
+    }
+    res
+}
+
+fn decode_columns(
+    data: &[u8],
+    off: u64,
+    entries: &[Entry],
+    n: usize,
+    cols: ColumnSet,
+    recs: &mut [FlowRecord],
+) -> Result<()> {
+    let mut buf = Vec::new();
+    let mut ints = Vec::new();
+    let mut addrs = Vec::new();
+    for e in entries {
+        // Unknown ids are columns added by a newer writer: skipping them is the
+        // forward-compatibility rule of docs/format.md.
+        let Some(def) = by_id(e.id) else { continue };
+        if !cols.contains(e.id) {
+            continue;
+        }
+        let at = off + e.start as u64;
+        let (expected, max_raw) = match def.kind {
+            Kind::Int { .. } => (ENC_INT, 9 + 8 * n),
+            Kind::Addr { .. } => (ENC_ADDR, 1 + 17 * n),
+            Kind::Bytes { len, .. } => (ENC_BYTES, len * n),
+        };
+        if e.encoding != expected {
+            return Err(Error::corrupt(
+                at,
+                format!(
+                    "column {} has encoding {}, expected {expected}",
+                    def.name, e.encoding
+                ),
+            ));
+        }
+        if e.raw_len > max_raw {
+            return Err(Error::corrupt(
+                at,
+                format!(
+                    "column {} claims {} bytes for {n} records",
+                    def.name, e.raw_len
+                ),
+            ));
+        }
+        let stored = data
+            .get(e.start..e.start + e.stored_len)
+            .ok_or_else(|| Error::truncated(at, "column payload"))?;
+        let raw = codec::decompress(stored, e.codec, e.raw_len, at, &mut buf)?;
+        match def.kind {
+            Kind::Int { set, .. } => {
+                codec::decode_ints(raw, n, at, &mut ints)?;
+                for (r, &v) in recs.iter_mut().zip(&ints) {
+                    if !set(r, v) {
+                        return Err(Error::corrupt(
+                            at,
+                            format!("value {v} too large for column {}", def.name),
+                        ));
+                    }
+                }
+            }
+            Kind::Addr { set, .. } => {
+                codec::decode_addrs(raw, n, at, &mut addrs)?;
+                for (r, &a) in recs.iter_mut().zip(&addrs) {
+                    set(r, a);
+                }
+            }
+            Kind::Bytes { len, set, .. } => {
+                if raw.len() != len * n {
+                    return Err(Error::corrupt(at, format!("column {} length", def.name)));
+                }
+                for (r, v) in recs.iter_mut().zip(raw.chunks_exact(len.max(1))) {
+                    set(r, v);
+                }
+            }
+        }
+    }
+    Ok(())
+}

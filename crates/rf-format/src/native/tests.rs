@@ -1,0 +1,126 @@
+//! Unit tests that need the crate internals: unknown columns and footer sections are skipped
+//! (the forward-compatibility rule), and the block summary matches the records.
+
+use std::net::IpAddr;
+
+use super::block::{self, ExtraColumn};
+use super::columns::ColumnSet;
+use super::footer::{Footer, trailer};
+use super::layout::{HEADER_LEN, header_bytes};
+use super::*;
+use crate::file::FlowFile;
+use crate::record::FlowRecord;
+
+fn rec(i: u64) -> FlowRecord {
+    FlowRecord {
+        first_ms: 1_000 + i,
+        last_ms: 2_000 + i,
+        proto: if i.is_multiple_of(2) { 6 } else { 17 },
+        src_addr: IpAddr::from([10, 0, 0, i as u8]),
+        dst_addr: IpAddr::from([192, 168, 1, 1]),
+        in_packets: i,
+        ..FlowRecord::default()
+    }
+}
+
+#[test]
+fn unknown_columns_are_skipped() {
+    let recs: Vec<FlowRecord> = (0..10).map(rec).collect();
+    let mut blk = Vec::new();
+    let raw = [0xAAu8; 40];
+    block::encode_with_extra(
+        &recs,
+        &[ExtraColumn {
+            id: 4000,
+            encoding: 77,
+            raw: &raw,
+        }],
+        &mut blk,
+    );
+    let mut out = Vec::new();
+    block::decode(&blk, 0, 10, ColumnSet::ALL, &mut out).unwrap();
+    assert_eq!(out, recs);
+}
+
+#[test]
+fn unknown_footer_sections_are_skipped() {
+    let recs: Vec<FlowRecord> = (0..3).map(rec).collect();
+    let mut w = Writer::new(Vec::new(), WriterOptions::default()).unwrap();
+    for r in &recs {
+        w.write(r).unwrap();
+    }
+    let (_, bytes) = w.finish_into_inner().unwrap();
+    let file = NativeFile::from_bytes(bytes.clone()).unwrap();
+    let (foff, _) = footer::locate(&bytes).unwrap();
+
+    // Rebuild the file with a section id 999 inserted after the footer tag.
+    let old_footer = &bytes[foff as usize..bytes.len() - layout::TRAILER_LEN];
+    let mut new_footer = old_footer[..4].to_vec();
+    new_footer.extend_from_slice(&999u16.to_le_bytes());
+    new_footer.extend_from_slice(&5u32.to_le_bytes());
+    new_footer.extend_from_slice(b"hello");
+    new_footer.extend_from_slice(&old_footer[4..]);
+    let mut img = bytes[..foff as usize].to_vec();
+    img.extend_from_slice(&new_footer);
+    img.extend_from_slice(&trailer(foff, &new_footer));
+    let again = NativeFile::from_bytes(img).unwrap();
+    assert_eq!(again.info(), file.info());
+    let mut out = Vec::new();
+    again.read_block(0, &mut out).unwrap();
+    assert_eq!(out, recs);
+}
+
+#[test]
+fn summary_describes_the_block() {
+    let recs: Vec<FlowRecord> = (0..50).map(rec).collect();
+    let mut w = Writer::new(
+        Vec::new(),
+        WriterOptions {
+            block_records: 20,
+            ..WriterOptions::default()
+        },
+    )
+    .unwrap();
+    for r in &recs {
+        w.write(r).unwrap();
+    }
+    let (_, bytes) = w.finish_into_inner().unwrap();
+    let f = NativeFile::from_bytes(bytes).unwrap();
+    assert_eq!(f.block_count(), 3);
+    let s = f.block_summary(1).unwrap();
+    assert_eq!(
+        (s.records, s.min_first_ms, s.max_first_ms, s.max_last_ms),
+        (20, 1020, 1039, 2039)
+    );
+    assert!(s.has_proto(6) && s.has_proto(17) && !s.has_proto(1));
+    let words = s.addr_bloom.as_deref().unwrap();
+    assert!(bloom::may_contain(words, &IpAddr::from([10, 0, 0, 25])));
+    assert!(bloom::may_contain(words, &IpAddr::from([192, 168, 1, 1])));
+    let absent = (100..200u8)
+        .filter(|&i| bloom::may_contain(words, &IpAddr::from([10, 0, 0, i])))
+        .count();
+    assert!(absent < 10, "{absent} false positives");
+    assert_eq!(f.block_summary(2).unwrap().records, 10);
+    assert!(f.block_summary(3).is_none());
+}
+
+#[test]
+fn empty_file_has_no_blocks() {
+    let w = Writer::new(Vec::new(), WriterOptions::default().ident("empty")).unwrap();
+    let (stats, bytes) = w.finish_into_inner().unwrap();
+    assert_eq!(stats, crate::FileStats::default());
+    let f = NativeFile::from_bytes(bytes).unwrap();
+    assert_eq!((f.block_count(), f.info().ident.as_str()), (0, "empty"));
+    // An index that claims a block in an empty body must fail, not read out of bounds.
+    let mut foot = Footer::decode(&Footer::default().encode(), HEADER_LEN as u64).unwrap();
+    foot.blocks.push(footer::IndexEntry {
+        offset: HEADER_LEN as u64,
+        len: 20,
+        summary: Default::default(),
+    });
+    let enc = foot.encode();
+    let mut img = header_bytes().to_vec();
+    img.extend_from_slice(&enc);
+    img.extend_from_slice(&trailer(HEADER_LEN as u64, &enc));
+    assert!(NativeFile::from_bytes(img).is_err());
+}

@@ -1,0 +1,253 @@
+//! The streaming writer. It buffers one block of records, encodes it when full and keeps only
+//! the small block index until [`Writer::finish`], so memory stays constant however many flows
+//! a file gets. [`Writer::create`] writes to a hidden temporary file in the target directory
+//! and renames it into place only when the file is complete and synced, so readers (rfdump on
+//! a live collector directory, rfexpire) never see a half-written file.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::block::BlockEncoder;
+use super::footer::{Footer, IndexEntry, trailer};
+use super::layout::{CODEC_LZ4, CODEC_RAW, MAX_BLOCK_RECORDS, header_bytes};
+use crate::error::{Error, Result};
+use crate::file::{Compression, ExporterInfo};
+use crate::record::FlowRecord;
+use crate::stats::FileStats;
+
+/// Options for [`Writer`].
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    /// Block codec (LZ4 or none).
+    pub compression: Compression,
+    /// Records per block (clamped to 1..=1 Mi).
+    pub block_records: usize,
+    /// Identifier string stored in the footer.
+    pub ident: String,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            compression: Compression::Lz4,
+            block_records: 8192,
+            ident: String::new(),
+        }
+    }
+}
+
+impl WriterOptions {
+    /// Sets the identifier string.
+    #[must_use]
+    pub fn ident(mut self, ident: impl Into<String>) -> Self {
+        self.ident = ident.into();
+        self
+    }
+}
+
+/// The output of [`Writer::create`]: a temporary file next to the final path, removed when
+/// dropped unless [`Writer::finish`] renamed it into place.
+pub struct TempFile {
+    file: BufWriter<tempfile::NamedTempFile>,
+    path: PathBuf,
+}
+
+impl Write for TempFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl TempFile {
+    fn create(path: &Path) -> Result<TempFile> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        Ok(TempFile {
+            file: BufWriter::with_capacity(1 << 20, tmp),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Syncs the data and renames the file to its final name, then syncs the directory so the
+    /// rename itself survives a crash.
+    fn commit(self) -> Result<()> {
+        let tmp = self
+            .file
+            .into_inner()
+            .map_err(|e| Error::Io(e.into_error()))?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.path).map_err(|e| Error::Io(e.error))?;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Directories cannot be opened for syncing on every platform; the data is already
+            // safe, so a failure here is not worth failing the write.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Streaming writer of native files over any byte sink; see the module docs.
+pub struct Writer<W: Write = TempFile> {
+    out: W,
+    pos: u64,
+    codec: u8,
+    block_records: usize,
+    buf: Vec<FlowRecord>,
+    enc: BlockEncoder,
+    scratch: Vec<u8>,
+    footer: Footer,
+}
+
+impl Writer<TempFile> {
+    /// Creates the temporary file next to `path`.
+    ///
+    /// # Errors
+    /// I/O errors (unwritable directory, ...); an unsupported codec.
+    pub fn create(path: &Path, opts: WriterOptions) -> Result<Writer> {
+        check_codec(opts.compression)?;
+        Writer::new(TempFile::create(path)?, opts)
+    }
+
+    /// Flushes the last block, writes the footer, fsyncs and renames to the final name.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn finish(self) -> Result<FileStats> {
+        let (stats, out) = self.finish_into_inner()?;
+        out.commit()?;
+        Ok(stats)
+    }
+}
+
+fn check_codec(c: Compression) -> Result<u8> {
+    match c {
+        Compression::Lz4 => Ok(CODEC_LZ4),
+        Compression::None => Ok(CODEC_RAW),
+        other => Err(Error::Unsupported(format!(
+            "native files cannot use {}",
+            other.name()
+        ))),
+    }
+}
+
+impl<W: Write> Writer<W> {
+    /// Starts a native file on any writer (a file, a `Vec<u8>`, ...) and writes its header.
+    ///
+    /// # Errors
+    /// I/O errors; an unsupported codec (only LZ4 and none are).
+    pub fn new(mut out: W, opts: WriterOptions) -> Result<Writer<W>> {
+        let codec = check_codec(opts.compression)?;
+        let header = header_bytes();
+        out.write_all(&header)?;
+        let block_records = opts.block_records.clamp(1, MAX_BLOCK_RECORDS);
+        let created = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Ok(Writer {
+            out,
+            pos: header.len() as u64,
+            codec,
+            block_records,
+            buf: Vec::with_capacity(block_records.min(1 << 16)),
+            enc: BlockEncoder::default(),
+            scratch: Vec::new(),
+            footer: Footer {
+                ident: opts.ident,
+                created,
+                compression: opts.compression,
+                ..Footer::default()
+            },
+        })
+    }
+
+    /// Registers an exporter so it is stored in the file (replacing one with the same sysid).
+    pub fn add_exporter(&mut self, exp: ExporterInfo) {
+        match self
+            .footer
+            .exporters
+            .iter_mut()
+            .find(|e| e.sysid == exp.sysid)
+        {
+            Some(e) => *e = exp,
+            None => self.footer.exporters.push(exp),
+        }
+    }
+
+    /// Sets the creation time stored in the footer (seconds since the epoch; default: now).
+    pub fn set_created(&mut self, secs: u64) {
+        self.footer.created = secs;
+    }
+
+    /// Sets the sequence-failure count of the file summary (the collector counts these).
+    pub fn set_sequence_failures(&mut self, n: u64) {
+        self.footer.stats.sequence_failures = n;
+    }
+
+    /// Totals of the records written so far.
+    pub fn stats(&self) -> &FileStats {
+        &self.footer.stats
+    }
+
+    /// Appends one record.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write(&mut self, rec: &FlowRecord) -> Result<()> {
+        self.footer.stats.add(rec);
+        self.buf.push(rec.clone());
+        if self.buf.len() >= self.block_records {
+            self.flush_block()?;
+        }
+        Ok(())
+    }
+
+    fn flush_block(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.scratch.clear();
+        let summary = self.enc.encode(&self.buf, self.codec, &mut self.scratch);
+        let len = u32::try_from(self.scratch.len())
+            .map_err(|_| Error::Unsupported("block larger than 4 GiB".into()))?;
+        self.out.write_all(&self.scratch)?;
+        self.footer.blocks.push(IndexEntry {
+            offset: self.pos,
+            len,
+            summary,
+        });
+        self.pos += u64::from(len);
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes the last block, the footer and the trailer and returns the totals and the
+    /// underlying writer (flushed).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn finish_into_inner(mut self) -> Result<(FileStats, W)> {
+        self.flush_block()?;
+        let footer = self.footer.encode();
+        self.out.write_all(&footer)?;
+        self.out.write_all(&trailer(self.pos, &footer))?;
+        self.out.flush()?;
+        Ok((self.footer.stats, self.out))
+    }
+}

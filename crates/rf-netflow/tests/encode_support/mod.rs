@@ -1,0 +1,162 @@
+//! Test support for the encoder tests: a real nfcapd on a free loopback port as the receiver,
+//! stopped by a Drop guard so no collector outlives a test, and `nfdump -o csv` of what it wrote.
+
+#![allow(dead_code)]
+
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether the nfdump tools are installed. When they are not, tests print a note and pass,
+/// unless RFLOW_REQUIRE_NFDUMP=1 (CI), where a missing tool is a failure.
+pub fn have_nfdump(test: &str) -> bool {
+    let ok = ["nfcapd", "nfdump"].iter().all(|p| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {p}"))
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if !ok {
+        assert!(
+            std::env::var("RFLOW_REQUIRE_NFDUMP").as_deref() != Ok("1"),
+            "{test}: nfcapd/nfdump not installed but RFLOW_REQUIRE_NFDUMP=1"
+        );
+        eprintln!("note: {test} skipped: nfcapd/nfdump not installed");
+    }
+    ok
+}
+
+/// A free UDP port on 127.0.0.1 (bound then released; the collector binds it right after).
+pub fn free_udp_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind a free port");
+    s.local_addr().expect("local addr").port()
+}
+
+/// Whether something listens on UDP 127.0.0.1:`port` (from /proc/net/udp).
+fn udp_bound(port: u16) -> bool {
+    let want = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/udp").is_ok_and(|t| {
+        t.lines()
+            .any(|l| l.split_whitespace().nth(1) == Some(want.as_str()))
+    })
+}
+
+/// A running nfcapd writing into a private directory. Dropping it kills the process.
+pub struct Collector {
+    child: Option<Child>,
+    /// UDP port it listens on.
+    pub port: u16,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Collector {
+    /// Starts nfcapd on a free port and waits until it is bound.
+    pub fn start() -> Collector {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for _ in 0..5 {
+            let port = free_udp_port();
+            let mut child = Command::new("nfcapd")
+                .arg("-w")
+                .arg(dir.path())
+                .args(["-p", &port.to_string(), "-b", "127.0.0.1", "-t", "3600"])
+                .args(["-B", "4000000"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start nfcapd");
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_secs(5) {
+                if udp_bound(port) {
+                    return Collector {
+                        child: Some(child),
+                        port,
+                        dir: Some(dir),
+                    };
+                }
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // the port was taken in between: retry with another
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("nfcapd did not start");
+    }
+
+    /// Stops the collector with SIGTERM (it then closes and renames its file) and returns the
+    /// path of the file it wrote.
+    pub fn finish(mut self) -> (PathBuf, tempfile::TempDir) {
+        // Give the collector a moment to drain its socket before it is told to stop.
+        std::thread::sleep(Duration::from_millis(300));
+        if let Some(mut ch) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &ch.id().to_string()])
+                .status();
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_secs(10) {
+                if ch.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = ch.kill();
+            let _ = ch.wait();
+        }
+        let dir = self.dir.take().expect("collector dir");
+        let file = std::fs::read_dir(dir.path())
+            .expect("read collector dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("nfcapd.") && !n.contains("current"))
+            })
+            .expect("nfcapd wrote no file");
+        (file, dir)
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut ch) = self.child.take() {
+            let _ = ch.kill();
+            let _ = ch.wait();
+        }
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Output of `nfdump -r file -o <format>` in UTC.
+fn nfdump(file: &Path, format: &str) -> String {
+    let out = Command::new("nfdump")
+        .env("TZ", "UTC")
+        .arg("-r")
+        .arg(file)
+        .args(["-o", format])
+        .output()
+        .expect("run nfdump");
+    assert!(out.status.success(), "nfdump failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `nfdump -r file -o csv` (UTC), as rows of fields; the header row first, the summary that
+/// follows the flows left out.
+pub fn nfdump_csv(file: &Path) -> Vec<Vec<String>> {
+    nfdump(file, "csv")
+        .lines()
+        .take_while(|l| *l != "Summary")
+        .map(|l| l.split(',').map(|f| f.trim().to_string()).collect())
+        .collect()
+}
+
+/// `nfdump -r file -o raw` (UTC) as text.
+pub fn nfdump_raw(file: &Path) -> String {
+    nfdump(file, "raw")
+}

@@ -5,9 +5,11 @@
 //! * [`layout`]: the nfcapd `-S` sub-directory layouts and the path of a slot's file.
 //! * [`select`]: nfdump's `-r`, `-R` ranges and `-M` source lists.
 //! * [`timewin`]: the `-t` time window.
+//! * [`expire`]: nfexpire's bookkeeping and expiry, for rfexpire and `rfcapd -e`.
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod expire;
 pub mod layout;
 pub mod naming;
 pub mod select;

@@ -17,7 +17,6 @@ pub(crate) struct Entry {
     /// Components below the root (the last one is the file name).
     pub rel: Vec<OsString>,
     /// Metadata of the file (of the target when symlinks are followed).
-    #[allow(dead_code)] // read by the expiry scan
     pub meta: fs::Metadata,
 }
 

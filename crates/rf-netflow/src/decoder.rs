@@ -482,14 +482,9 @@ impl Decoder {
                         time: h.time,
                         engine: h.engine,
                     };
-                    let before = out.len();
+                    // Released records are counted as flows of the datagram that carried the
+                    // template (decode() counts everything appended to `out`).
                     self.decode_records(&t, &h.data, &ctx, out);
-                    let n = (out.len() - before) as u64;
-                    if let Some(e) = self.exporters.get_mut(exporter) {
-                        // The datagram that carried these was counted already; its flows were not.
-                        e.count(|s| s.flows += n);
-                    }
-                    self.counters.flows += n;
                 }
                 None => keep.push_back(h),
             }

@@ -245,6 +245,33 @@ fn check_count(
     Ok(())
 }
 
+/// `count` (type, length) pairs starting at `p`; `count` was checked against the bytes present.
+fn v9_fields(
+    body: &[u8],
+    mut p: usize,
+    count: usize,
+    base: usize,
+) -> Result<Vec<Field>, DecodeError> {
+    let mut fields = Vec::with_capacity(count);
+    for _ in 0..count {
+        let id = u16_at(body, p, "v9 field type")?;
+        let len = u16_at(body, p + 2, "v9 field length")?;
+        if len == 0 {
+            return Err(DecodeError::Invalid {
+                what: "zero field length",
+                offset: base + p,
+            });
+        }
+        fields.push(Field {
+            id,
+            enterprise: 0,
+            len,
+        });
+        p += 4;
+    }
+    Ok(fields)
+}
+
 fn parse_v9_template(body: &[u8], off: usize, base: usize) -> Result<(Parsed, usize), DecodeError> {
     let at = base + off;
     let id = u16_at(body, off, "v9 template id")?;
@@ -257,24 +284,8 @@ fn parse_v9_template(body: &[u8], off: usize, base: usize) -> Result<(Parsed, us
         });
     }
     check_count(body, off + 4, count, 4, at)?;
-    let mut fields = Vec::with_capacity(count);
-    let mut p = off + 4;
-    for _ in 0..count {
-        let fid = u16_at(body, p, "v9 field type")?;
-        let len = u16_at(body, p + 2, "v9 field length")?;
-        if len == 0 {
-            return Err(DecodeError::Invalid {
-                what: "zero field length",
-                offset: base + p,
-            });
-        }
-        fields.push(Field {
-            id: fid,
-            enterprise: 0,
-            len,
-        });
-        p += 4;
-    }
+    let fields = v9_fields(body, off + 4, count, base)?;
+    let p = off + 4 + 4 * count;
     Ok((
         Parsed::Add(Template::new(id, Kind::Data, fields, Proto::V9)),
         p - off,
@@ -295,26 +306,10 @@ fn parse_v9_options(body: &[u8], off: usize, base: usize) -> Result<(Parsed, usi
     }
     let count = (scope_len + opt_len) / 4;
     check_count(body, off + 6, count, 4, at)?;
-    let mut fields = Vec::with_capacity(count);
-    let mut p = off + 6;
-    for _ in 0..count {
-        let fid = u16_at(body, p, "v9 option field type")?;
-        let len = u16_at(body, p + 2, "v9 option field length")?;
-        if len == 0 {
-            return Err(DecodeError::Invalid {
-                what: "zero field length",
-                offset: base + p,
-            });
-        }
-        fields.push(Field {
-            id: fid,
-            enterprise: 0,
-            len,
-        });
-        p += 4;
-    }
-    // v9 options template records are padded to 4 bytes.
-    let used = (p - off).next_multiple_of(4).min(body.len() - off);
+    let fields = v9_fields(body, off + 6, count, base)?;
+    // Scope fields carry v9 scope types (1 = System, ...), not element ids; options records
+    // only feed sampling/time state, so reading them as elements is harmless.
+    let used = 6 + 4 * count;
     let t = Template::new(
         id,
         Kind::Options {

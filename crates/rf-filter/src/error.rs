@@ -1,0 +1,89 @@
+//! Errors: [`ParseError`] points at the offending token of the filter text, [`Error`] wraps it
+//! together with compile and I/O failures.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A syntax or value error at a byte range of the filter text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// Byte offset of the bad token (the text length when the filter ended too early).
+    pub offset: usize,
+    /// Length of the bad token in bytes (at least 1).
+    pub len: usize,
+    /// What was expected or why the token is wrong.
+    pub expected: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(offset: usize, len: usize, expected: impl Into<String>) -> Self {
+        ParseError {
+            offset,
+            len: len.max(1),
+            expected: expected.into(),
+        }
+    }
+
+    /// Renders the error for a terminal: the line of `src` holding the error, then a caret line
+    /// under the bad token followed by the message. Multi-line filters (`-f` files) get a
+    /// `line N: ` prefix.
+    pub fn render(&self, src: &str) -> String {
+        let off = self.offset.min(src.len());
+        let line_start = src[..off].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = src[off..].find('\n').map_or(src.len(), |i| off + i);
+        let line = src[line_start..line_end].replace('\t', " ");
+        let prefix = if src.contains('\n') {
+            format!("line {}: ", src[..off].matches('\n').count() + 1)
+        } else {
+            String::new()
+        };
+        // Columns count characters, so multi-byte text still lines up.
+        let col = prefix.chars().count() + src[line_start..off].chars().count();
+        let width = src
+            .get(off..line_end.min(off + self.len))
+            .map_or(1, |s| s.chars().count().max(1));
+        format!(
+            "{prefix}{line}\n{}{} {}",
+            " ".repeat(col),
+            "^".repeat(width),
+            self.expected
+        )
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at offset {})", self.expected, self.offset)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Any failure producing a [`crate::Filter`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The text does not parse.
+    #[error("filter error: {0}")]
+    Parse(#[from] ParseError),
+    /// A syntax tree that the parser would not produce (e.g. a qualifier a field does not take).
+    #[error("invalid filter: {0}")]
+    Invalid(String),
+    /// A filter file (`-f`) or include file could not be read.
+    #[error("cannot read filter file '{}': {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A parse error in a filter file; `rendered` already shows the caret line.
+    #[error("filter file '{}' {rendered}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        error: ParseError,
+        /// [`ParseError::render`] output.
+        rendered: String,
+    },
+}

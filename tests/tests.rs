@@ -2,4 +2,5 @@
 //! tool; helpers live in `util`.
 
 mod docs;
+mod rfexpire_cli;
 mod util;

@@ -620,4 +620,38 @@ mod tests {
             format!("Stat|{}|{}|{}\n", saved.size, saved.first, saved.last)
         );
     }
+
+    #[test]
+    fn a_second_run_waits_for_the_lock() {
+        let d = reference_tree();
+        let now = at("202612010000");
+        let limits = Limits {
+            lifetime: Some(3600),
+            ..Limits::default()
+        };
+        // Another run (here: this test) holds the directory lock.
+        let holder = fs::File::open(d.path()).unwrap();
+        holder.lock().unwrap();
+        let opts = Options {
+            now: Some(now),
+            runtime: Some(Duration::from_millis(300)),
+            ..Options::default()
+        };
+        let err = expire_dir(d.path(), &limits, &opts).unwrap_err();
+        assert!(err.to_string().contains("holds the lock"), "{err}");
+        assert_eq!(names(d.path()).len(), 5, "nothing removed without the lock");
+        let dir = d.path().to_path_buf();
+        let waiter = std::thread::spawn(move || {
+            let opts = Options {
+                now: Some(now),
+                ..Options::default()
+            };
+            expire_dir(&dir, &limits, &opts).map(|o| o.removed.len())
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(names(d.path()).len(), 5, "the waiting run has not started");
+        holder.unlock().unwrap();
+        assert_eq!(waiter.join().unwrap().unwrap(), 5);
+        assert!(names(d.path()).is_empty());
+    }
 }

@@ -47,12 +47,13 @@ pub fn proto_by_name(name: &str) -> Option<u8> {
         .and_then(|i| u8::try_from(i).ok())
 }
 
-/// Writes the protocol as nfdump's `%pr` does: name, or the number when unknown or `plain`
-/// (`-N`), unpadded. Callers pad (`%-5s`) with [`pad_right`] when they need the column.
+/// Writes the protocol as nfdump's `Proto_string` does: the name unpadded, or, when unknown
+/// or `plain` (`-N`), the number left-justified in 5 (`%-5i`; csv shows `200  `).
+/// Column formats pad names to 5 themselves with [`pad_right`].
 pub fn write_proto<W: Write + ?Sized>(out: &mut W, p: u8, plain: bool) -> fmt::Result {
     match proto_name(p) {
         Some(n) if !plain => out.write_str(n),
-        _ => write!(out, "{p}"),
+        _ => write!(out, "{p:<5}"),
     }
 }
 
@@ -340,8 +341,8 @@ mod tests {
         assert_eq!(proto_name(94), Some("OS"));
         assert_eq!(proto_name(137), Some("MPLS"));
         assert_eq!(proto_name(138), None);
-        assert_eq!(s(|o| write_proto(o, 200, false)), "200");
-        assert_eq!(s(|o| write_proto(o, 17, true)), "17");
+        assert_eq!(s(|o| write_proto(o, 200, false)), "200  ");
+        assert_eq!(s(|o| write_proto(o, 17, true)), "17   ");
         assert_eq!(proto_by_name("udp"), Some(17));
         assert_eq!(proto_by_name("IDPR"), Some(35));
         assert!(PROTO_NAMES.iter().all(|n| n.len() <= 5));

@@ -519,6 +519,11 @@ mod tests {
         let last_name = naming::slot_name(slots[4], NameStyle::Minutes);
         let spec = format!("{}:{last_name}", first.display());
         assert_eq!(names(base, &range(&spec).unwrap()), want);
+        // Last given with fewer levels than first: relative to the matching ancestor
+        // (nfdump 1.7.1 read the same four files for `first:28/02/nfcapd.202511280200`).
+        let partial: PathBuf = rel(slots[4]).iter().skip(2).collect();
+        let spec = format!("{}:{}", first.display(), partial.display());
+        assert_eq!(names(base, &range(&spec).unwrap()), want);
         // More levels in last than in first is an error.
         let shallow = base.join("x");
         touch(&shallow);

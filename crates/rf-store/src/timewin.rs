@@ -290,6 +290,21 @@ mod tests {
     }
 
     #[test]
+    fn window_ends_are_whole_seconds_as_in_nfdump() {
+        // nfdump 1.7.1 on fixtures/nfdump/v171-nfcapd-v9-none.nf (TZ=UTC): with
+        // `-t 2027/01/01.06:17:28-2027/01/01.06:17:29` the flows 28.322-28.362 passed and the
+        // flow 29.322-29.322 did not: the end is the second itself, not its last millisecond.
+        let TimeSpec::Absolute(w) = parse("2027/01/01.06:17:28-2027/01/01.06:17:29").unwrap()
+        else {
+            panic!("absolute window expected");
+        };
+        let base = u64::try_from(parse_time("2027/01/01.06:17:28").unwrap()).unwrap() * 1000;
+        assert!(w.contains(base + 322, base + 362));
+        assert!(!w.contains(base + 1322, base + 1322));
+        assert!(!w.contains(base - 678, base - 158));
+    }
+
+    #[test]
     fn files_are_preselected_by_slot_name() {
         let names = ["0320", "0325", "0330", "0335", "0340"]
             .map(|m| PathBuf::from(format!("d/nfcapd.20251128{m}")));

@@ -615,10 +615,10 @@ pub enum Expr {
     Prim(Prim),
     /// `not e`.
     Not(Box<Expr>),
-    /// `a and b` (left-associative).
-    And(Box<Expr>, Box<Expr>),
-    /// `a or b` (left-associative).
-    Or(Box<Expr>, Box<Expr>),
+    /// `a and b and ...` (two or more operands; a chain without parentheses is one node).
+    And(Vec<Expr>),
+    /// `a or b or ...` (two or more operands; a chain without parentheses is one node).
+    Or(Vec<Expr>),
     /// `(e) %Name`: records matching through `e` get the label `Name`.
     Label(String, Box<Expr>),
 }
@@ -647,17 +647,10 @@ impl Expr {
                 f.write_str("not ")?;
                 e.fmt_at(f, 2)
             }
-            // Left-associative: the right operand needs parentheses at equal level.
-            Expr::And(a, b) => {
-                a.fmt_at(f, 1)?;
-                f.write_str(" and ")?;
-                b.fmt_at(f, 2)
-            }
-            Expr::Or(a, b) => {
-                a.fmt_at(f, 0)?;
-                f.write_str(" or ")?;
-                b.fmt_at(f, 1)
-            }
+            // Operands at the same level keep their parentheses: a chain is one node, so
+            // `(a and b) and c` and `a and b and c` are different trees.
+            Expr::And(v) => join(f, v, " and ", 2),
+            Expr::Or(v) => join(f, v, " or ", 1),
             Expr::Label(name, e) => {
                 f.write_str("(")?;
                 e.fmt_at(f, 0)?;
@@ -665,6 +658,16 @@ impl Expr {
             }
         }
     }
+}
+
+fn join(f: &mut fmt::Formatter<'_>, v: &[Expr], op: &str, min: u8) -> fmt::Result {
+    for (i, e) in v.iter().enumerate() {
+        if i > 0 {
+            f.write_str(op)?;
+        }
+        e.fmt_at(f, min)?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for Expr {

@@ -10,9 +10,32 @@ use crate::ast::{AddrField, Cmp, Dir, DirField, Expr, Host, ListItem, NumField, 
 use crate::error::Error;
 use crate::node::{AddrGet, Get, Net, Node};
 
+/// Deepest nesting accepted from a hand-built tree (the parser allows less), so compiling and
+/// evaluating cannot exhaust the stack.
+const MAX_TREE_DEPTH: usize = 2 * crate::parser::MAX_DEPTH + 8;
+
 /// Compiles a syntax tree.
 pub fn compile(e: &Expr) -> Result<Node, Error> {
+    check_depth(e)?;
     Ok(simplify(lower(e)?))
+}
+
+/// Iterative depth check, safe on arbitrarily deep trees.
+fn check_depth(e: &Expr) -> Result<(), Error> {
+    let mut stack = vec![(e, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        if d > MAX_TREE_DEPTH {
+            return Err(invalid(format!(
+                "expression nested deeper than {MAX_TREE_DEPTH}"
+            )));
+        }
+        match e {
+            Expr::Prim(_) => {}
+            Expr::Not(c) | Expr::Label(_, c) => stack.push((c, d + 1)),
+            Expr::And(v) | Expr::Or(v) => stack.extend(v.iter().map(|c| (c, d + 1))),
+        }
+    }
+    Ok(())
 }
 
 fn invalid(msg: String) -> Error {
@@ -23,8 +46,8 @@ fn lower(e: &Expr) -> Result<Node, Error> {
     Ok(match e {
         Expr::Prim(p) => prim(p)?,
         Expr::Not(e) => Node::Not(Box::new(lower(e)?)),
-        Expr::And(a, b) => Node::And(vec![lower(a)?, lower(b)?].into()),
-        Expr::Or(a, b) => Node::Or(vec![lower(a)?, lower(b)?].into()),
+        Expr::And(v) => Node::And(v.iter().map(lower).collect::<Result<_, _>>()?),
+        Expr::Or(v) => Node::Or(v.iter().map(lower).collect::<Result<_, _>>()?),
         Expr::Label(name, e) => Node::Label(Box::new(lower(e)?), Arc::from(name.as_str())),
     })
 }

@@ -142,19 +142,22 @@ impl<'a> Parser<'a> {
         self.chain(["and", "&&"], Self::unary, Expr::And)
     }
 
-    /// A left-associative chain `operand (op operand)*`.
+    /// A chain `operand (op operand)*`, kept flat so long chains do not deepen the tree.
     fn chain(
         &mut self,
         ops: [&str; 2],
         operand: fn(&mut Self) -> R<Expr>,
-        join: fn(Box<Expr>, Box<Expr>) -> Expr,
+        join: fn(Vec<Expr>) -> Expr,
     ) -> R<Expr> {
-        let mut e = operand(self)?;
-        while self.eat(ops[0]) || self.eat(ops[1]) {
-            let r = operand(self)?;
-            e = join(Box::new(e), Box::new(r));
+        let first = operand(self)?;
+        if !(self.peek_is(ops[0]) || self.peek_is(ops[1])) {
+            return Ok(first);
         }
-        Ok(e)
+        let mut v = vec![first];
+        while self.eat(ops[0]) || self.eat(ops[1]) {
+            v.push(operand(self)?);
+        }
+        Ok(join(v))
     }
 
     fn unary(&mut self) -> R<Expr> {
@@ -443,10 +446,10 @@ impl<'a> Parser<'a> {
                     let x = names::asa_denied(n.text).ok_or_else(|| {
                         self.err(&n, "'ingress', 'egress', 'interface' or 'nosyn' expected")
                     })?;
-                    let e = Expr::And(
-                        Box::new(self.num(NumField::AsaEvent, Cmp::Eq, 3)),
-                        Box::new(self.num(NumField::AsaXevent, Cmp::Eq, u64::from(x))),
-                    );
+                    let e = Expr::And(vec![
+                        self.num(NumField::AsaEvent, Cmp::Eq, 3),
+                        self.num(NumField::AsaXevent, Cmp::Eq, u64::from(x)),
+                    ]);
                     return no_dir(self, e);
                 }
                 self.named_event(dir, NumField::AsaEvent, names::asa_event, "asa event name")

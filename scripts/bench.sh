@@ -4,18 +4,18 @@
 #
 # usage: scripts/bench.sh [-n FLOWS_PER_FILE] [-k FILES] [-d DATADIR] [-q QUERIES]
 #   default: 10 files of ~575k flows each (mkpcap.py --flows 500000, softflowd v9, nfcapd -y LZ4)
+#   -G: only generate the data
 #   -q: comma list of query names to run (stats,record,aggr,line,csv,csv1,write,read); default all
 # The data is generated once into DATADIR (default ./bench-data) and reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FLOWS=500000; FILES=10; DATA=bench-data; QUERIES=all
-while getopts "n:k:d:q:" o; do
-  case $o in n) FLOWS=$OPTARG;; k) FILES=$OPTARG;; d) DATA=$OPTARG;; q) QUERIES=$OPTARG;; *) exit 2;; esac
+FLOWS=500000; FILES=10; DATA=bench-data; QUERIES=all; GENONLY=0
+while getopts "n:k:d:q:G" o; do
+  case $o in n) FLOWS=$OPTARG;; k) FILES=$OPTARG;; d) DATA=$OPTARG;; q) QUERIES=$OPTARG;; G) GENONLY=1;; *) exit 2;; esac
 done
 for t in nfdump nfcapd softflowd python3; do
   command -v $t >/dev/null || { echo "bench.sh: $t is required (apt-get install -y nfdump softflowd)" >&2; exit 1; }
 done
-cargo build --release --quiet --bins
 RF=target/release/rfdump
 NF="$DATA/nf-$FLOWS-$FILES"; NATIVE="$DATA/native-$FLOWS-$FILES"
 mkdir -p "$NF" "$NATIVE"
@@ -34,6 +34,9 @@ for ((i = 0; i < FILES; i++)); do
   rm -rf "$tmp"
   echo "generated $NF/$name" >&2
 done
+
+[ "$GENONLY" = 1 ] && exit 0
+cargo build --release --quiet --bins
 
 # Runs "label cmd..." and records wall seconds and peak RSS (MiB).
 measure() {

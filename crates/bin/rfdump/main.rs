@@ -1,19 +1,30 @@
 //! `rfdump`: Read, filter, aggregate and print flow files (nfdump compatible).
 //!
 //! The binary only parses arguments and wires library calls together; the work is done in the
-//! rf-* library crates.
+//! rf-* library crates (rf-query runs the query).
 
+mod args;
+mod config;
+
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use rf_query::output::Printer;
+use rf_query::query::{self, Query, RecordSink};
 
-/// Read, filter, aggregate and print flow files (nfdump compatible).
-#[derive(Parser, Debug)]
-#[command(name = "rfdump", version, about)]
-struct Args {
-    /// Print a man page or shell completion script and exit.
-    #[arg(long, hide = true, value_enum, value_name = "WHAT")]
-    generate: Option<rf_cli::Generate>,
+use args::Args;
+
+/// `-w`: passed records go to a native rflow file.
+struct NativeSink(Option<rf_format::native::Writer>);
+
+impl RecordSink for NativeSink {
+    fn write(&mut self, r: &rf_format::FlowRecord) -> Result<(), String> {
+        match &mut self.0 {
+            Some(w) => w.write(r).map_err(|e| e.to_string()),
+            None => Err("writer already finished".into()),
+        }
+    }
 }
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -21,7 +32,66 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         rf_cli::generate(what, Args::command(), &mut std::io::stdout().lock())?;
         return Ok(ExitCode::SUCCESS);
     }
-    anyhow::bail!("not implemented yet")
+    if args.info {
+        let files = config::files(&args)?;
+        let mut out = rf_cli::stdout();
+        out.write_all(config::info_text(&files)?.as_bytes())?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.read.is_none() && args.range.is_none() && args.multi.is_none() {
+        Args::command().print_help()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let plan = config::plan(&args)?;
+    let filter = &plan.filter;
+    let pred = |r: &rf_format::FlowRecord| filter.matches(r);
+    let mut writer = match &args.write {
+        Some(p) => {
+            let opts = rf_format::native::WriterOptions {
+                compression: plan.compression,
+                ..rf_format::native::WriterOptions::default()
+            };
+            let w = rf_format::native::Writer::create(p, opts)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            Some(NativeSink(Some(w)))
+        }
+        None => None,
+    };
+    let q = Query {
+        files: &plan.files,
+        filter: &pred,
+        window: plan.window,
+        limit: plan.limit,
+        printer: Printer::new(plan.kind, args.quiet),
+        quiet: args.quiet,
+        plain: args.plain,
+        long_v6: args.ipv6_long,
+        stats: plan.stats,
+        record_stat: plan.record_stat,
+        agg: plan.agg,
+        order: plan.order,
+        top: plan.top,
+        progress: plan.files.len() > 4 && rf_cli::stderr_is_terminal(),
+    };
+    let mut out = rf_cli::stdout();
+    let outcome = query::execute(
+        q,
+        &mut out,
+        writer.as_mut().map(|w| w as &mut dyn RecordSink),
+    )?;
+    out.flush()?;
+    if let Some(NativeSink(Some(w))) = writer {
+        w.finish()?;
+    }
+    for e in &outcome.errors {
+        eprintln!("rfdump: {e}");
+    }
+    Ok(if outcome.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(rf_cli::EXIT_FAILURE)
+    })
 }
 
 fn main() -> ExitCode {

@@ -1,0 +1,325 @@
+//! One rfdump run from a resolved plan: choose the processing mode (list, sort, aggregate,
+//! statistics, write), drive the [`engine`](crate::engine) and print everything in nfdump's
+//! order: header, records or tables, "No matching flows", footer.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rf_format::FlowRecord;
+
+use crate::agg::{self, Aggregator, Mode};
+use crate::engine::{self, Partial, Records, ScanOptions, ScanReport};
+use crate::order::Order;
+use crate::output::{Footer, Kind, Printer};
+use crate::stat::{self, StatPartial, StatSpec, TableOptions};
+use crate::summary;
+
+/// Where passed records go when `-w` is given.
+pub trait RecordSink {
+    /// Writes one record.
+    ///
+    /// # Errors
+    /// I/O or format errors, as text.
+    fn write(&mut self, r: &FlowRecord) -> Result<(), String>;
+}
+
+/// A resolved rfdump run.
+pub struct Query<'a> {
+    /// Files in reading order.
+    pub files: &'a [PathBuf],
+    /// The filter.
+    pub filter: engine::Predicate<'a>,
+    /// `-t` window in ms.
+    pub window: Option<(u64, u64)>,
+    /// `-c`.
+    pub limit: Option<u64>,
+    /// The output format.
+    pub printer: Printer,
+    /// `-q`.
+    pub quiet: bool,
+    /// `-N`.
+    pub plain: bool,
+    /// `-6`.
+    pub long_v6: bool,
+    /// Element statistics.
+    pub stats: Vec<StatSpec>,
+    /// `-s record/...` orders.
+    pub record_stat: Option<Vec<(Order, bool)>>,
+    /// Aggregation mode.
+    pub agg: Option<Mode>,
+    /// `-O`.
+    pub order: Option<(Order, bool)>,
+    /// `-n` (0 = all).
+    pub top: usize,
+    /// Show progress on stderr.
+    pub progress: bool,
+}
+
+/// What a run met besides its output.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// File errors (each names the file); the run continued past them.
+    pub errors: Vec<String>,
+}
+
+/// Output buffer flushed to the writer in large chunks.
+struct Out<'w> {
+    buf: String,
+    w: &'w mut dyn Write,
+}
+
+impl Out<'_> {
+    fn maybe_flush(&mut self) -> io::Result<()> {
+        if self.buf.len() >= 1 << 16 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.write_all(self.buf.as_bytes())?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+enum Collected {
+    Stats(StatPartial),
+    Agg(Aggregator),
+    Recs(Records),
+}
+
+impl Partial for Collected {
+    fn add(&mut self, r: &FlowRecord) {
+        match self {
+            Collected::Stats(s) => s.add(r),
+            Collected::Agg(a) => a.add(r),
+            Collected::Recs(v) => v.add(r),
+        }
+    }
+}
+
+impl Collected {
+    fn merge(&mut self, later: Collected) {
+        match (self, later) {
+            (Collected::Stats(a), Collected::Stats(b)) => a.merge(b),
+            (Collected::Agg(a), Collected::Agg(b)) => a.merge(b),
+            (Collected::Recs(a), Collected::Recs(b)) => a.0.extend(b.0),
+            _ => {}
+        }
+    }
+}
+
+/// Runs the query, printing to `w`; with `sink` (`-w`) records are written there instead.
+///
+/// # Errors
+/// Errors writing to `w` (a closed pipe ends the run) and from `sink`.
+pub fn execute(
+    mut q: Query<'_>,
+    w: &mut dyn Write,
+    mut sink: Option<&mut dyn RecordSink>,
+) -> io::Result<Outcome> {
+    let started = Instant::now();
+    let mut out = Out {
+        buf: String::with_capacity(1 << 17),
+        w,
+    };
+    let opts = ScanOptions {
+        files: q.files,
+        filter: q.filter,
+        window: q.window,
+        limit: q.limit,
+        progress: q.progress,
+    };
+    let stats_mode = !q.stats.is_empty() || q.record_stat.is_some();
+    let writing = sink.is_some() && !stats_mode;
+    let header = !q.quiet && !stats_mode && !writing;
+    if header {
+        q.printer.prolog(&mut out.buf);
+    }
+    let streaming = !stats_mode && q.agg.is_none() && q.order.is_none();
+    let mut sink_err: Option<String> = None;
+    let report: ScanReport;
+    let mut collected: Option<Collected> = None;
+    if streaming {
+        let printer = &mut q.printer;
+        let mut printed = 0usize;
+        let top = q.top;
+        report = engine::scan(&opts, Records::default, |part: Records| {
+            for r in &part.0 {
+                if top > 0 && printed >= top {
+                    break;
+                }
+                printed += 1;
+                if let Some(s) = sink.as_deref_mut() {
+                    if sink_err.is_none()
+                        && let Err(e) = s.write(r)
+                    {
+                        sink_err = Some(e);
+                    }
+                } else {
+                    printer.record(r, &mut out.buf);
+                }
+            }
+            out.maybe_flush()
+        })?;
+    } else {
+        let specs = q.stats.clone();
+        let agg_mode = q
+            .agg
+            .clone()
+            .or_else(|| q.record_stat.as_ref().map(|_| Mode::FiveTuple));
+        let make = || {
+            if !specs.is_empty() {
+                Collected::Stats(StatPartial::new(&specs))
+            } else if let Some(m) = &agg_mode {
+                Collected::Agg(Aggregator::new(m.clone()))
+            } else {
+                Collected::Recs(Records::default())
+            }
+        };
+        let mut acc: Option<Collected> = None;
+        report = engine::scan(&opts, make, |p| {
+            match &mut acc {
+                None => acc = Some(p),
+                Some(a) => a.merge(p),
+            }
+            Ok(())
+        })?;
+        collected = acc;
+        // -s record with element stats needs a second pass of the aggregator; keep it simple
+        // by aggregating here when both were asked for.
+        if !q.stats.is_empty() && q.record_stat.is_some() {
+            let mut a = Aggregator::new(q.agg.clone().unwrap_or(Mode::FiveTuple));
+            engine::scan(
+                &opts,
+                || Aggregator::new(q.agg.clone().unwrap_or(Mode::FiveTuple)),
+                |p| {
+                    a.merge(p);
+                    Ok(())
+                },
+            )?;
+            print_record_stat(&mut q, a.into_records(), &mut out)?;
+        }
+    }
+    match collected {
+        Some(Collected::Stats(p)) => {
+            let topts = TableOptions {
+                top: q.top,
+                plain: q.plain,
+                long_v6: q.long_v6,
+                quiet: q.quiet || sink.is_some(),
+            };
+            for (spec, map) in q.stats.iter().zip(stat::into_maps(p)) {
+                stat::print_tables(spec, map, &report.passed_stats, topts, &mut out.buf);
+                out.maybe_flush()?;
+            }
+        }
+        Some(Collected::Agg(a)) => {
+            let recs = a.into_records();
+            if q.record_stat.is_some() {
+                print_record_stat(&mut q, recs, &mut out)?;
+            } else {
+                emit_sorted(&mut q, recs, &mut out, &mut sink, &mut sink_err)?;
+            }
+        }
+        Some(Collected::Recs(r)) => emit_sorted(&mut q, r.0, &mut out, &mut sink, &mut sink_err)?,
+        None => {}
+    }
+    if report.passed == 0 {
+        out.buf.push_str("No matching flows\n");
+    }
+    if header || (stats_mode && !q.quiet) || matches!(q.printer.kind(), Kind::Json) {
+        q.printer.epilog(&mut out.buf);
+    }
+    if !q.quiet && !writing {
+        match q.printer.footer() {
+            Footer::Text => {
+                out.buf.push_str(&summary::text(&report, q.window, q.plain));
+                let (user, sys) = summary::cpu_times();
+                out.buf.push_str(&summary::timing(
+                    sys,
+                    user,
+                    started.elapsed(),
+                    report.processed,
+                ));
+            }
+            Footer::Csv => out.buf.push_str(&summary::csv(&report)),
+            Footer::None => {}
+        }
+    }
+    out.flush()?;
+    let mut outcome = Outcome {
+        errors: report.errors,
+    };
+    if let Some(e) = sink_err {
+        outcome.errors.push(e);
+    }
+    Ok(outcome)
+}
+
+fn emit_sorted(
+    q: &mut Query<'_>,
+    mut recs: Vec<FlowRecord>,
+    out: &mut Out<'_>,
+    sink: &mut Option<&mut dyn RecordSink>,
+    sink_err: &mut Option<String>,
+) -> io::Result<()> {
+    if let Some((o, asc)) = q.order {
+        agg::sort_records(&mut recs, o, asc);
+    }
+    let n = if q.top == 0 {
+        recs.len()
+    } else {
+        q.top.min(recs.len())
+    };
+    for r in recs.iter().take(n) {
+        if let Some(s) = sink.as_deref_mut() {
+            if sink_err.is_none()
+                && let Err(e) = s.write(r)
+            {
+                *sink_err = Some(e);
+            }
+        } else {
+            q.printer.record(r, &mut out.buf);
+            out.maybe_flush()?;
+        }
+    }
+    Ok(())
+}
+
+fn print_record_stat(
+    q: &mut Query<'_>,
+    recs: Vec<FlowRecord>,
+    out: &mut Out<'_>,
+) -> io::Result<()> {
+    let orders = q.record_stat.clone().unwrap_or_default();
+    for (o, asc) in orders {
+        let mut v = recs.clone();
+        agg::sort_records(&mut v, o, asc);
+        if !q.quiet {
+            use std::fmt::Write as _;
+            if q.top > 0 {
+                let _ = writeln!(out.buf, "Top {} flows ordered by {}:", q.top, o.name());
+            } else {
+                let _ = writeln!(out.buf, "Top flows ordered by {}:", o.name());
+            }
+            if let Some(h) = q.printer.header_line() {
+                out.buf.push_str(&h);
+                out.buf.push('\n');
+            }
+        }
+        q.printer.reset();
+        let n = if q.top == 0 {
+            v.len()
+        } else {
+            q.top.min(v.len())
+        };
+        for r in v.iter().take(n) {
+            q.printer.record(r, &mut out.buf);
+            out.maybe_flush()?;
+        }
+        out.buf.push('\n');
+    }
+    Ok(())
+}

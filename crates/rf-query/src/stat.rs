@@ -1,0 +1,527 @@
+//! Element statistics (`-s name[:p][/order...]`): per-key counters kept in hash maps with
+//! compact fixed-size keys, filled per block and merged, then ranked and printed as nfdump
+//! 1.7.1's "Top N ... ordered by ..." tables.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use rf_format::{FileStats, FlowRecord};
+
+use crate::engine::Partial;
+use crate::order::{Counters, Order};
+use crate::render;
+
+/// A small multiply-rotate hasher for the fixed-size keys (no per-record allocation, much
+/// cheaper than SipHash; the keys are not attacker-chosen collision targets that matter here:
+/// worst case is slower statistics).
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.write_u64(i as u64);
+        self.write_u64((i >> 64) as u64);
+    }
+}
+
+/// Hash map with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// The key of one statistics entry: the value (addresses as 128-bit numbers), its family and
+/// the protocol when split by protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    /// The value.
+    pub v: u128,
+    /// Whether `v` is an IPv6 address.
+    pub v6: bool,
+    /// Protocol (0 unless split by protocol).
+    pub proto: u8,
+}
+
+/// How a statistic's value prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Show {
+    Addr,
+    Num,
+    Mac,
+    Mpls,
+    Hex9,
+    Hex10,
+}
+
+/// Record fields a statistic counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    SrcIp,
+    DstIp,
+    NextHop,
+    BgpNextHop,
+    Router,
+    SrcPort,
+    DstPort,
+    Proto,
+    SrcTos,
+    DstTos,
+    Dir,
+    SrcAs,
+    DstAs,
+    PrevAs,
+    NextAs,
+    InIf,
+    OutIf,
+    SrcMask,
+    DstMask,
+    SrcVlan,
+    DstVlan,
+    InSrcMac,
+    OutDstMac,
+    InDstMac,
+    OutSrcMac,
+    Mpls(u8),
+    ClientLat,
+    ServerLat,
+    ApplLat,
+    Odid,
+    Opid,
+    XSrcIp,
+    XDstIp,
+    XSrcPort,
+    XDstPort,
+    Ivrf,
+    Evrf,
+}
+
+fn ip_key(a: IpAddr) -> (u128, bool) {
+    match a {
+        IpAddr::V4(v) => (u128::from(u32::from(v)), false),
+        IpAddr::V6(v) => (u128::from(v), true),
+    }
+}
+
+impl Field {
+    fn get(self, r: &FlowRecord) -> (u128, bool) {
+        use Field::*;
+        let n = |v: u64| (u128::from(v), false);
+        match self {
+            SrcIp => ip_key(r.src_addr),
+            DstIp => ip_key(r.dst_addr),
+            NextHop => ip_key(r.ip_next_hop),
+            BgpNextHop => ip_key(r.bgp_next_hop),
+            Router => ip_key(r.received_ip),
+            XSrcIp => ip_key(r.xlate_src_ip),
+            XDstIp => ip_key(r.xlate_dst_ip),
+            SrcPort => n(r.src_port.into()),
+            DstPort => n(r.dst_port.into()),
+            Proto => n(r.proto.into()),
+            SrcTos => n(r.src_tos.into()),
+            DstTos => n(r.dst_tos.into()),
+            Dir => n(r.dir.into()),
+            SrcAs => n(r.src_as.into()),
+            DstAs => n(r.dst_as.into()),
+            PrevAs => n(r.prev_as.into()),
+            NextAs => n(r.next_as.into()),
+            InIf => n(r.input.into()),
+            OutIf => n(r.output.into()),
+            SrcMask => n(r.src_mask.into()),
+            DstMask => n(r.dst_mask.into()),
+            SrcVlan => n(r.src_vlan.into()),
+            DstVlan => n(r.dst_vlan.into()),
+            InSrcMac => n(r.in_src_mac),
+            OutDstMac => n(r.out_dst_mac),
+            InDstMac => n(r.in_dst_mac),
+            OutSrcMac => n(r.out_src_mac),
+            Mpls(i) => n(r.mpls.get(usize::from(i)).copied().unwrap_or(0).into()),
+            ClientLat => n(r.client_nw_delay_us),
+            ServerLat => n(r.server_nw_delay_us),
+            ApplLat => n(r.appl_latency_us),
+            Odid => n(r.obs_domain_id.into()),
+            Opid => n(r.obs_point_id),
+            XSrcPort => n(r.xlate_src_port.into()),
+            XDstPort => n(r.xlate_dst_port.into()),
+            Ivrf => n(r.ingress_vrf.into()),
+            Evrf => n(r.egress_vrf.into()),
+        }
+    }
+}
+
+/// One `-s` element type.
+#[derive(Debug)]
+pub struct StatType {
+    name: &'static str,
+    label: &'static str,
+    fields: &'static [Field],
+    show: Show,
+}
+
+macro_rules! st {
+    ($name:expr, $label:expr, [$($f:expr),*], $show:expr) => {
+        StatType { name: $name, label: $label, fields: &[$($f),*], show: $show }
+    };
+}
+
+use Field as F;
+
+/// The element statistic types of nfdump 1.7.1 (§4.2), geo and ja3/nbar types excepted.
+static TYPES: &[StatType] = &[
+    st!("srcip", "Src IP Addr", [F::SrcIp], Show::Addr),
+    st!("dstip", "Dst IP Addr", [F::DstIp], Show::Addr),
+    st!("ip", "IP Addr", [F::SrcIp, F::DstIp], Show::Addr),
+    st!("nhip", "Nexthop IP", [F::NextHop], Show::Addr),
+    st!("nhbip", "Nexthop BGP IP", [F::BgpNextHop], Show::Addr),
+    st!("router", "Router IP", [F::Router], Show::Addr),
+    st!("srcport", "Src Port", [F::SrcPort], Show::Num),
+    st!("dstport", "Dst Port", [F::DstPort], Show::Num),
+    st!("port", "Port", [F::SrcPort, F::DstPort], Show::Num),
+    st!("proto", "Protocol", [F::Proto], Show::Num),
+    st!("tos", "Tos", [F::SrcTos], Show::Num),
+    st!("srctos", "Tos", [F::SrcTos], Show::Num),
+    st!("dsttos", "Dst Tos", [F::DstTos], Show::Num),
+    st!("dir", "Dir", [F::Dir], Show::Num),
+    st!("srcas", "Src AS", [F::SrcAs], Show::Num),
+    st!("dstas", "Dst AS", [F::DstAs], Show::Num),
+    st!("as", "AS", [F::SrcAs, F::DstAs], Show::Num),
+    st!("prevas", "Prev AS", [F::PrevAs], Show::Num),
+    st!("nextas", "Next AS", [F::NextAs], Show::Num),
+    st!("inif", "Input If", [F::InIf], Show::Num),
+    st!("outif", "Output If", [F::OutIf], Show::Num),
+    st!("if", "In/Out If", [F::InIf, F::OutIf], Show::Num),
+    st!("srcmask", "Src Mask", [F::SrcMask], Show::Num),
+    st!("dstmask", "Dst Mask", [F::DstMask], Show::Num),
+    st!("mask", "Mask", [F::SrcMask, F::DstMask], Show::Num),
+    st!("srcvlan", "Src Vlan", [F::SrcVlan], Show::Num),
+    st!("dstvlan", "Dst Vlan", [F::DstVlan], Show::Num),
+    st!("vlan", "Vlan", [F::SrcVlan, F::DstVlan], Show::Num),
+    st!("insrcmac", "In Src Mac", [F::InSrcMac], Show::Mac),
+    st!("outdstmac", "Out Dst Mac", [F::OutDstMac], Show::Mac),
+    st!("indstmac", "In Dst Mac", [F::InDstMac], Show::Mac),
+    st!("outsrcmac", "Out Src Mac", [F::OutSrcMac], Show::Mac),
+    st!("srcmac", "Src Mac", [F::InSrcMac, F::OutSrcMac], Show::Mac),
+    st!("dstmac", "Dst Mac", [F::InDstMac, F::OutDstMac], Show::Mac),
+    st!("inmac", "In Src Mac", [F::InSrcMac], Show::Mac),
+    st!(
+        "outmac",
+        "Out Src Mac",
+        [F::OutSrcMac, F::OutDstMac],
+        Show::Mac
+    ),
+    st!("mpls1", " MPLS lab 1", [F::Mpls(0)], Show::Mpls),
+    st!("mpls2", " MPLS lab 2", [F::Mpls(1)], Show::Mpls),
+    st!("mpls3", " MPLS lab 3", [F::Mpls(2)], Show::Mpls),
+    st!("mpls4", " MPLS lab 4", [F::Mpls(3)], Show::Mpls),
+    st!("mpls5", " MPLS lab 5", [F::Mpls(4)], Show::Mpls),
+    st!("mpls6", " MPLS lab 6", [F::Mpls(5)], Show::Mpls),
+    st!("mpls7", " MPLS lab 7", [F::Mpls(6)], Show::Mpls),
+    st!("mpls8", " MPLS lab 8", [F::Mpls(7)], Show::Mpls),
+    st!("mpls9", " MPLS lab 9", [F::Mpls(8)], Show::Mpls),
+    st!("mpls10", " MPLS lab 10", [F::Mpls(9)], Show::Mpls),
+    st!("cl", "Client Latency", [F::ClientLat], Show::Num),
+    st!("sl", "Server Latency", [F::ServerLat], Show::Num),
+    st!("al", "  Appl Latency", [F::ApplLat], Show::Num),
+    st!("odid", "obs domainID", [F::Odid], Show::Hex9),
+    st!("opid", " obs PointID", [F::Opid], Show::Hex10),
+    st!("xsrcip", "X-Src IP Addr", [F::XSrcIp], Show::Addr),
+    st!("xdstip", "X-Dst IP Addr", [F::XDstIp], Show::Addr),
+    st!("nsrcip", "X-Src IP Addr", [F::XSrcIp], Show::Addr),
+    st!("ndstip", "X-Dst IP Addr", [F::XDstIp], Show::Addr),
+    st!("xsrcport", " X-Src Port", [F::XSrcPort], Show::Num),
+    st!("xdstport", " X-Dst Port", [F::XDstPort], Show::Num),
+    st!("nsrcport", " X-Src Port", [F::XSrcPort], Show::Num),
+    st!("ndstport", " X-Dst Port", [F::XDstPort], Show::Num),
+    st!("ivrf", " I-vrf-ID", [F::Ivrf], Show::Num),
+    st!("evrf", " E-vrf-ID", [F::Evrf], Show::Num),
+];
+
+/// One `-s` request.
+#[derive(Debug, Clone)]
+pub struct StatSpec {
+    ty: &'static StatType,
+    by_proto: bool,
+    /// Orders with their ascending flag, in nfdump's internal order.
+    pub orders: Vec<(Order, bool)>,
+}
+
+/// What a `-s` argument asked for.
+#[derive(Debug, Clone)]
+pub enum StatRequest {
+    /// An element statistic.
+    Element(StatSpec),
+    /// `-s record/...`: the aggregated flow records ranked by these orders.
+    Record(Vec<(Order, bool)>),
+}
+
+/// Parses the `/order[:a|:d]` list (default `flows`), sorted into nfdump's internal order.
+fn parse_orders(parts: &[&str]) -> Result<Vec<(Order, bool)>, String> {
+    let mut orders = Vec::new();
+    for p in parts {
+        let (name, dir) = match p.split_once(':') {
+            Some((n, d)) => (n, Some(d)),
+            None => (*p, None),
+        };
+        let o = Order::parse(name)
+            .filter(|o| o.is_stat_order())
+            .ok_or_else(|| format!("Unknown order option /{name}"))?;
+        let asc = match dir {
+            None | Some("d") | Some("D") => false,
+            Some("a") | Some("A") => true,
+            Some(other) => return Err(format!("Unknown sort direction ':{other}'")),
+        };
+        if !orders.iter().any(|(x, _)| *x == o) {
+            orders.push((o, asc));
+        }
+    }
+    if orders.is_empty() {
+        orders.push((Order::Flows, false));
+    }
+    orders.sort();
+    Ok(orders)
+}
+
+/// Parses one `-s` argument.
+///
+/// # Errors
+/// nfdump's messages for an unknown statistic or order.
+pub fn parse(arg: &str) -> Result<StatRequest, String> {
+    let mut parts = arg.split('/');
+    let head = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    let (name, by_proto) = match head.split_once(':') {
+        Some((n, _)) => (n, true),
+        None => (head, false),
+    };
+    if name.eq_ignore_ascii_case("record") {
+        return Ok(StatRequest::Record(parse_orders(&rest)?));
+    }
+    let ty = TYPES
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| format!("Unknown stat: '{name}'!"))?;
+    Ok(StatRequest::Element(StatSpec {
+        ty,
+        by_proto: by_proto || ty.name == "proto",
+        orders: parse_orders(&rest)?,
+    }))
+}
+
+/// Per-block partial of every requested element statistic.
+#[derive(Debug, Default)]
+pub struct StatPartial {
+    specs: Vec<(&'static [Field], bool)>,
+    maps: Vec<FastMap<Key, Counters>>,
+}
+
+impl StatPartial {
+    /// An empty partial for `specs`.
+    pub fn new(specs: &[StatSpec]) -> StatPartial {
+        StatPartial {
+            specs: specs.iter().map(|s| (s.ty.fields, s.by_proto)).collect(),
+            maps: specs.iter().map(|_| FastMap::default()).collect(),
+        }
+    }
+
+    /// Merges a later partial into this one.
+    pub fn merge(&mut self, later: StatPartial) {
+        for (mine, theirs) in self.maps.iter_mut().zip(later.maps) {
+            if mine.is_empty() {
+                *mine = theirs;
+                continue;
+            }
+            for (k, c) in theirs {
+                mine.entry(k).or_insert(Counters::EMPTY).merge(&c);
+            }
+        }
+    }
+}
+
+impl Partial for StatPartial {
+    fn add(&mut self, r: &FlowRecord) {
+        for ((fields, by_proto), map) in self.specs.iter().zip(self.maps.iter_mut()) {
+            let proto = if *by_proto { r.proto } else { 0 };
+            for f in fields.iter() {
+                let (v, v6) = f.get(r);
+                map.entry(Key { v, v6, proto })
+                    .or_insert(Counters::EMPTY)
+                    .add(r);
+            }
+        }
+    }
+}
+
+/// Options of the printed tables.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableOptions {
+    /// `-n`: rows per table, 0 = all.
+    pub top: usize,
+    /// `-N`.
+    pub plain: bool,
+    /// `-6`.
+    pub long_v6: bool,
+    /// `-q`: no title and header lines.
+    pub quiet: bool,
+}
+
+fn value_text(show: Show, k: &Key, long_v6: bool) -> String {
+    match show {
+        Show::Addr => {
+            let a = if k.v6 {
+                IpAddr::V6(Ipv6Addr::from(k.v))
+            } else {
+                IpAddr::V4(Ipv4Addr::from(k.v as u32))
+            };
+            render::addr_text(a, long_v6).as_str().to_string()
+        }
+        Show::Num => k.v.to_string(),
+        Show::Mac => render::mac(k.v as u64),
+        Show::Mpls => render::mpls(k.v as u32),
+        Show::Hex9 => format!("0x{:09x}", k.v),
+        Show::Hex10 => format!("0x{:010x}", k.v),
+    }
+}
+
+fn pct(part: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / total as f64
+    }
+}
+
+/// Sorts entries for `order`: by value (descending unless `asc`), ties by key.
+pub fn rank(entries: &mut [(Key, Counters)], order: Order, asc: bool) {
+    entries.sort_by(|a, b| {
+        let (va, vb) = (a.1.value(order), b.1.value(order));
+        let c = if asc { va.cmp(&vb) } else { vb.cmp(&va) };
+        c.then_with(|| a.0.cmp(&b.0))
+    });
+}
+
+/// Prints every table of one statistic.
+pub fn print_tables(
+    spec: &StatSpec,
+    map: FastMap<Key, Counters>,
+    totals: &FileStats,
+    opts: TableOptions,
+    out: &mut String,
+) {
+    let mut entries: Vec<(Key, Counters)> = map.into_iter().collect();
+    let long = opts.long_v6 && spec.ty.show == Show::Addr;
+    let w = if long { 39 } else { 17 };
+    for &(order, asc) in &spec.orders {
+        rank(&mut entries, order, asc);
+        if !opts.quiet {
+            if opts.top > 0 {
+                let _ = writeln!(
+                    out,
+                    "Top {} {} ordered by {}:",
+                    opts.top,
+                    spec.ty.label,
+                    order.name()
+                );
+            } else {
+                let _ = writeln!(out, "Top {} ordered by {}:", spec.ty.label, order.name());
+            }
+            let _ = writeln!(
+                out,
+                "Date first seen                 Duration Proto {:>w$}    Flows(%)     Packets(%)       Bytes(%)         pps      bps   bpp",
+                spec.ty.label
+            );
+        }
+        let d = order.direction();
+        let n = if opts.top == 0 {
+            entries.len()
+        } else {
+            opts.top.min(entries.len())
+        };
+        for (k, c) in entries.iter().take(n) {
+            render::time_ms(out, c.first_ms);
+            out.push(' ');
+            let mut dur = String::new();
+            render::duration(&mut dur, c.duration_ms(), opts.plain);
+            let _ = write!(out, "{dur:>9} ");
+            if spec.by_proto {
+                let _ = write!(out, "{:<5} ", render::proto(k.proto, opts.plain).as_str());
+            } else {
+                out.push_str("any   ");
+            }
+            let _ = write!(out, "{:>w$} ", value_text(spec.ty.show, k, long));
+            let (p, b) = (c.packets(d), c.bytes(d));
+            let dur_ms = c.duration_ms();
+            render::scaled_col(out, c.flows, opts.plain);
+            let _ = write!(out, "({:4.1}) ", pct(c.flows, totals.flows));
+            render::scaled_col(out, p, opts.plain);
+            let _ = write!(out, "({:4.1}) ", pct(p, totals.packets));
+            render::scaled_col(out, b, opts.plain);
+            let _ = write!(out, "({:4.1}) ", pct(b, totals.bytes));
+            render::scaled_col(out, render::per_second(p, dur_ms, false), opts.plain);
+            out.push(' ');
+            render::scaled_col(out, render::per_second(b, dur_ms, true), opts.plain);
+            let _ = writeln!(out, " {:5}", b.checked_div(p).unwrap_or(0));
+        }
+        out.push('\n');
+    }
+}
+
+/// The maps of a finished scan, paired with their specs for printing.
+pub fn into_maps(p: StatPartial) -> Vec<FastMap<Key, Counters>> {
+    p.maps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_specs() {
+        let StatRequest::Element(s) = parse("dstport:p/bytes/flows").unwrap() else {
+            panic!("element stat")
+        };
+        assert!(s.by_proto);
+        // Printed in nfdump's internal order, not the typed one.
+        assert_eq!(s.orders, vec![(Order::Flows, false), (Order::Bytes, false)]);
+        assert!(matches!(parse("record/bytes"), Ok(StatRequest::Record(_))));
+        assert_eq!(parse("bogus").unwrap_err(), "Unknown stat: 'bogus'!");
+        assert!(parse("ip/tstart").is_err());
+        let StatRequest::Element(s) = parse("proto").unwrap() else {
+            panic!("element stat")
+        };
+        assert!(s.by_proto);
+    }
+
+    #[test]
+    fn ip_counts_both_ends() {
+        let StatRequest::Element(s) = parse("ip").unwrap() else {
+            panic!("element stat")
+        };
+        let mut p = StatPartial::new(std::slice::from_ref(&s));
+        let r = FlowRecord {
+            src_addr: "10.0.0.1".parse().unwrap(),
+            dst_addr: "10.0.0.2".parse().unwrap(),
+            in_packets: 2,
+            in_bytes: 100,
+            ..FlowRecord::default()
+        };
+        p.add(&r);
+        p.add(&r);
+        let maps = into_maps(p);
+        assert_eq!(maps[0].len(), 2);
+        assert!(maps[0].values().all(|c| c.flows == 2 && c.in_bytes == 200));
+    }
+}

@@ -29,8 +29,17 @@ fn now_minute() -> i64 {
 
 /// The relative path of a slot's file under a `-S` layout, in UTC (the tools run with TZ=UTC).
 fn slot_path(pattern: Option<&str>, secs: i64) -> PathBuf {
+    named_path(pattern, secs, "%Y%m%d%H%M")
+}
+
+/// Like [`slot_path`] with a seconds name (`nfcapd.YYYYMMDDhhmmss`, rotation below a minute).
+fn seconds_path(pattern: Option<&str>, secs: i64) -> PathBuf {
+    named_path(pattern, secs, "%Y%m%d%H%M%S")
+}
+
+fn named_path(pattern: Option<&str>, secs: i64, name_format: &str) -> PathBuf {
     let t = Utc.timestamp_opt(secs, 0).single().expect("time");
-    let name = format!("nfcapd.{}", t.format("%Y%m%d%H%M"));
+    let name = format!("nfcapd.{}", t.format(name_format));
     match pattern {
         Some(p) => PathBuf::from(t.format(p).to_string()).join(name),
         None => PathBuf::from(name),
@@ -64,6 +73,19 @@ fn make_tree(base: &Path, pattern: Option<&str>, now: i64) {
             .join(slot_path(None, now - 30 * 86_400)),
         2_000,
     );
+}
+
+/// Seconds names between the minute names, and a minute name exactly in the minute of
+/// `now - 10h`: with `-t 10H -w 100` nfexpire compares names with the seconds time string of
+/// the limit, so this file is older than the limit (whichever second the run starts at).
+fn add_boundary_files(base: &Path, pattern: Option<&str>, now: i64) {
+    for k in 0..8i64 {
+        write_flow(
+            &base.join(seconds_path(pattern, now - k * 11 * 3600 - 390)),
+            5_000,
+        );
+    }
+    write_flow(&base.join(slot_path(pattern, now - 10 * 3600)), 5_000);
 }
 
 /// Every path below `base` (files and directories), relative, sorted; `.nfstat` excluded.
@@ -138,18 +160,21 @@ fn limits_delete_exactly_what_nfexpire_deletes() {
         Some("%Y/%m/%d/%H"),
         Some("%Y-%m-%d"),
     ];
-    let scenarios: [&[&str]; 4] = [
+    let scenarios: [&[&str]; 5] = [
         &["-t", "2d", "-w", "90"],
         &["-s", "500K", "-w", "80"],
         &["-s", "700K", "-t", "3d"],
+        &["-t", "10H", "-w", "100"],
         &["-t", "1w"],
     ];
     for pattern in layouts {
         for limits in scenarios {
             let root = tempfile::tempdir().expect("tempdir");
             let (theirs, ours) = (root.path().join("nf"), root.path().join("rf"));
-            make_tree(&theirs, pattern, now);
-            make_tree(&ours, pattern, now);
+            for base in [&theirs, &ours] {
+                make_tree(base, pattern, now);
+                add_boundary_files(base, pattern, now);
+            }
             assert_eq!(listing(&theirs), listing(&ours));
             let before = listing(&ours).len();
             let nf = run(Command::new("nfexpire")

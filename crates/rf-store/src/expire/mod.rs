@@ -290,10 +290,11 @@ fn expire(
     let size_limit = u64::try_from(wm * u128::from(st.max_size) / 100).unwrap_or(u64::MAX);
     let mut size_done = st.max_size == 0 || st.size < st.max_size;
     let mut life_done = lifetime == 0 || now.saturating_sub(st.first) < lifetime;
-    // Names are compared as text against the minute-resolution name of the limit, exactly
-    // like nfexpire's strcmp (a seconds name in the limit's minute is not older).
+    // Names are compared as text against the seconds-resolution time string of the limit,
+    // exactly like nfexpire's strcmp: a minute name (`...1842`) sorts before every seconds
+    // string of its minute (`...184201`), so it is older than a limit inside that minute.
     let keep = i64::try_from(wm * u128::from(st.lifetime) / 100).unwrap_or(i64::MAX);
-    let limit = naming::slot_string(now.saturating_sub(keep), NameStyle::Minutes);
+    let limit = naming::slot_string(now.saturating_sub(keep), NameStyle::Seconds);
     let mut done = false;
     let mut files_removed = 0u64;
     for f in files {
@@ -618,6 +619,64 @@ mod tests {
         assert_eq!(
             out.render(true),
             format!("Stat|{}|{}|{}\n", saved.size, saved.first, saved.last)
+        );
+    }
+
+    #[test]
+    fn the_limit_is_compared_with_seconds_like_nfexpire() {
+        // nfexpire 1.7.1, -t 10H -w 100: a minute name equal to the limit's minute went, a
+        // seconds name is compared to the second.
+        let d = tempfile::tempdir().unwrap();
+        let now = at("202611280442") + 20;
+        for name in [
+            "nfcapd.202611271842",
+            "nfcapd.20261127184219",
+            "nfcapd.20261127184220",
+            "nfcapd.20261127184221",
+            "nfcapd.202611271843",
+        ] {
+            flow(&d.path().join(name), 100);
+        }
+        let limits = Limits {
+            lifetime: Some(10 * 3600),
+            watermark: Some(100),
+            ..Limits::default()
+        };
+        let opts = Options {
+            now: Some(now),
+            ..Options::default()
+        };
+        expire_dir(d.path(), &limits, &opts).unwrap();
+        assert_eq!(
+            names(d.path()),
+            ["20261127184220", "20261127184221", "202611271843"]
+        );
+    }
+
+    #[test]
+    fn an_exhausted_runtime_stops_before_removing() {
+        let d = reference_tree();
+        let opts = Options {
+            now: Some(at("202612010000")),
+            runtime: Some(Duration::ZERO),
+            ..Options::default()
+        };
+        let limits = Limits {
+            lifetime: Some(3600),
+            ..Limits::default()
+        };
+        // A zero runtime cannot even wait for the lock, but the lock is free: the run starts
+        // and stops at the first file.
+        let out = expire_dir(d.path(), &limits, &opts).unwrap();
+        assert!(out.timed_out);
+        assert!(
+            out.render(false)
+                .contains("Maximum execution time reached!")
+        );
+        assert_eq!(names(d.path()).len(), 5);
+        assert_eq!(
+            out.stat.status, STATUS_OK,
+            "books stay valid after a timeout"
         );
     }
 

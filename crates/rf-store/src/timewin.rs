@@ -114,53 +114,70 @@ fn ms_window(start: i64, end: Option<i64>) -> TimeWindow {
 }
 
 fn relative(whole: &str, digits: &str) -> Result<u64> {
-    let n = (whole.len() <= 10 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| digits.parse::<u64>().ok())
-        .flatten()
-        .filter(|n| *n != 0);
-    n.ok_or_else(|| Error::invalid(format!("Time format error: '{whole}' unexpected.")))
+    if let Some(bad) = digits.find(|c: char| !c.is_ascii_digit()) {
+        let at = digits.get(bad..).unwrap_or_default();
+        return Err(Error::invalid(format!(
+            "Invalid time string {whole} at {at}"
+        )));
+    }
+    match digits.parse::<u64>() {
+        Ok(n) if n != 0 && whole.len() <= 10 => Ok(n),
+        _ => Err(Error::invalid(format!("Ignore time string: {whole}"))),
+    }
 }
 
-/// Parses one `YYYY[/MM[/dd[.hh[:mm[:ss]]]]]` as local time, to UNIX seconds.
+/// Parses one `YYYY[/MM[/dd[.hh[:mm[:ss]]]]]` as local time, to UNIX seconds. Error messages
+/// are those of nfdump 1.7.1 (observed): `Time string format error '25'`, `Month out of
+/// range: '13'`, `Time format error: '3' unexpected.`, `Time format error at '28 03':
+/// unexpected character: ' '.`
 pub fn parse_time(s: &str) -> Result<i64> {
-    // (separator before the part, width, min, max); missing parts are 0, day 1, month 1.
-    const PARTS: [(char, usize, u32, u32); 6] = [
-        ('\0', 4, 1970, 2038),
-        ('/', 2, 1, 12),
-        ('/', 2, 1, 31),
-        ('.', 2, 0, 23),
-        (':', 2, 0, 59),
-        (':', 2, 0, 59),
+    // (name, separator after the part, width, min, max); missing parts are 0, day/month 1.
+    const PARTS: [(&str, char, usize, u32, u32); 6] = [
+        ("Year", '/', 4, 1970, 2038),
+        ("Month", '/', 2, 1, 12),
+        ("Day", '.', 2, 1, 31),
+        ("Hour", ':', 2, 0, 23),
+        ("Minute", ':', 2, 0, 59),
+        ("Second", '\0', 2, 0, 59),
     ];
-    let err = |part: &str| Error::invalid(format!("Time format error: '{part}' unexpected."));
+    let invalid = |m: String| Error::invalid(m);
     let mut values = [1970, 1, 1, 0, 0, 0];
     let mut rest = s;
-    for (i, (sep, width, min, max)) in PARTS.iter().enumerate() {
-        if i > 0 {
-            if rest.is_empty() {
-                break;
-            }
-            rest = rest.strip_prefix(*sep).ok_or_else(|| err(rest))?;
-        }
+    for (i, (name, sep, width, min, max)) in PARTS.iter().enumerate() {
         let end = rest
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(rest.len());
         let (num, tail) = rest.split_at(end);
         if num.len() != *width {
-            return Err(err(if num.is_empty() { rest } else { num }));
+            return Err(invalid(if i == 0 {
+                format!("Time string format error '{s}'")
+            } else {
+                format!("Time format error: '{rest}' unexpected.")
+            }));
         }
-        let v: u32 = num.parse().map_err(|_| err(num))?;
+        let v: u32 = num
+            .parse()
+            .map_err(|_| invalid(format!("Time format error: '{num}' unexpected.")))?;
         if v < *min || v > *max {
-            return Err(err(num));
+            return Err(invalid(format!("{name} out of range: '{num}'")));
         }
         if let Some(slot) = values.get_mut(i) {
             *slot = v;
         }
-        rest = tail;
+        if tail.is_empty() {
+            break;
+        }
+        match tail.strip_prefix(*sep) {
+            Some(next) if *sep != '\0' => rest = next,
+            _ => {
+                let c = tail.chars().next().unwrap_or_default();
+                return Err(invalid(format!(
+                    "Time format error at '{rest}': unexpected character: '{c}'."
+                )));
+            }
+        }
     }
-    if !rest.is_empty() {
-        return Err(err(rest));
-    }
+    let err = || invalid(format!("Time string format error '{s}'"));
     let [year, month, day, hour, minute, second] = values;
     // mktime normalises day 31 of a short month into the next month; so do we.
     let date = i32::try_from(year)
@@ -168,11 +185,9 @@ pub fn parse_time(s: &str) -> Result<i64> {
         .and_then(|y| NaiveDate::from_ymd_opt(y, month, 1))
         .and_then(|d| d.checked_add_signed(TimeDelta::days(i64::from(day) - 1)))
         .filter(|d| d.year() >= 1970)
-        .ok_or_else(|| err(s))?;
-    let naive = date
-        .and_hms_opt(hour, minute, second)
-        .ok_or_else(|| err(s))?;
-    naming::local_to_unix(naive).ok_or_else(|| err(s))
+        .ok_or_else(err)?;
+    let naive = date.and_hms_opt(hour, minute, second).ok_or_else(err)?;
+    naming::local_to_unix(naive).ok_or_else(err)
 }
 
 /// Chooses the files that may hold flows of `win` by their slot names alone, keeping the
@@ -244,25 +259,45 @@ mod tests {
 
     #[test]
     fn malformed_parts_are_named() {
+        // Messages as printed by nfdump 1.7.1 for the same arguments.
         let e = |s: &str| parse(s).unwrap_err().to_string();
         assert_eq!(e("2025/11/3"), "Time format error: '3' unexpected.");
-        assert_eq!(e("25"), "Time format error: '25' unexpected.");
-        assert_eq!(e("2025/13"), "Time format error: '13' unexpected.");
-        assert_eq!(e("2025/11/28.24"), "Time format error: '24' unexpected.");
-        assert_eq!(e("2025/11/28 03"), "Time format error: ' 03' unexpected.");
-        assert_eq!(e("1969"), "Time format error: '1969' unexpected.");
-        assert_eq!(e("2039"), "Time format error: '2039' unexpected.");
+        assert_eq!(e("25"), "Time string format error '25'");
+        assert_eq!(e("2025/13"), "Month out of range: '13'");
+        assert_eq!(e("2025/11/28.24"), "Hour out of range: '24'");
+        assert_eq!(
+            e("2025/11/28 03"),
+            "Time format error at '28 03': unexpected character: ' '."
+        );
+        assert_eq!(e("1969"), "Year out of range: '1969'");
+        assert_eq!(e("2039"), "Year out of range: '2039'");
         assert_eq!(
             e("2025/11/28.03:30:00x"),
-            "Time format error: 'x' unexpected."
+            "Time format error at '00x': unexpected character: 'x'."
         );
+        assert_eq!(e("+0"), "Ignore time string: +0");
+        assert_eq!(e("-1x"), "Invalid time string -1x at x");
+        // Not nfdump's: it accepted these and then found no files or ignored the window.
         assert!(e("2025/11/28-2025/11/27").starts_with("Time window error"));
-        assert_eq!(e("+0"), "Time format error: '+0' unexpected.");
-        assert_eq!(
-            e("+12345678901"),
-            "Time format error: '+12345678901' unexpected."
-        );
-        assert_eq!(e("-1x"), "Time format error: '-1x' unexpected.");
+        assert_eq!(e("+12345678901"), "Ignore time string: +12345678901");
+        assert_eq!(e("2025/"), "Time format error: '' unexpected.");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(s in "\\PC{0,24}") {
+            let _ = parse(&s);
+        }
+
+        #[test]
+        fn valid_times_round_trip(y in 1971u32..2038, mo in 1u32..=12, d in 1u32..=28,
+                                  h in 0u32..24, mi in 0u32..60, se in 0u32..60) {
+            let text = format!("{y:04}/{mo:02}/{d:02}.{h:02}:{mi:02}:{se:02}");
+            let secs = parse_time(&text).unwrap();
+            let back = naming::local(secs).unwrap().format("%Y/%m/%d.%H:%M:%S").to_string();
+            // A local time inside a DST gap moves forward; all others come back unchanged.
+            proptest::prop_assert!(back >= text, "{} -> {}", text, back);
+        }
     }
 
     #[test]

@@ -223,4 +223,19 @@ mod tests {
         assert_eq!(scale_time(120), "120 = 2.0 min");
         assert_eq!(scale_time(7_200), "7200 = 2.0 hours");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,16}") {
+            let _ = parse_size(&s);
+            let _ = parse_lifetime(&s);
+            let _ = parse_watermark(&s);
+        }
+
+        #[test]
+        fn integral_sizes_scale_exactly(n in 0u64..1_000_000, unit in 0usize..5) {
+            let (suffix, factor) = [("b", 1u64), ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("t", 1 << 40)][unit];
+            proptest::prop_assert_eq!(parse_size(&format!("{n}{suffix}")).unwrap(), n * factor);
+        }
+    }
 }

@@ -3,4 +3,5 @@
 
 mod docs;
 mod rfexpire_cli;
+mod rfreplay_e2e;
 mod util;

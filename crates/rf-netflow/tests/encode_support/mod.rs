@@ -133,13 +133,14 @@ impl Drop for Collector {
     }
 }
 
-/// Output of `nfdump -r file -o <format>` in UTC.
-fn nfdump(file: &Path, format: &str) -> String {
+/// Output of `nfdump -r file -o <format> [extra...]` in UTC.
+pub fn nfdump_with(file: &Path, format: &str, extra: &[&str]) -> String {
     let out = Command::new("nfdump")
         .env("TZ", "UTC")
         .arg("-r")
         .arg(file)
         .args(["-o", format])
+        .args(extra)
         .output()
         .expect("run nfdump");
     assert!(out.status.success(), "nfdump failed: {out:?}");
@@ -149,8 +150,13 @@ fn nfdump(file: &Path, format: &str) -> String {
 /// `nfdump -r file -o csv` (UTC), as rows of fields; the header row first, the summary that
 /// follows the flows left out.
 pub fn nfdump_csv(file: &Path) -> Vec<Vec<String>> {
-    nfdump(file, "csv")
-        .lines()
+    csv_rows(&nfdump_with(file, "csv", &[]))
+}
+
+/// Rows of nfdump csv output: the header row first, the summary that follows the flows left
+/// out.
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
         .take_while(|l| *l != "Summary")
         .map(|l| l.split(',').map(|f| f.trim().to_string()).collect())
         .collect()
@@ -158,5 +164,5 @@ pub fn nfdump_csv(file: &Path) -> Vec<Vec<String>> {
 
 /// `nfdump -r file -o raw` (UTC) as text.
 pub fn nfdump_raw(file: &Path) -> String {
-    nfdump(file, "raw")
+    nfdump_with(file, "raw", &[])
 }

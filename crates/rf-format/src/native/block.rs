@@ -5,19 +5,17 @@
 //! to different threads. The writer also derives the block's [`BlockSummary`] here, from the
 //! same records it encodes.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use super::bloom;
 use super::codec::{self, ENC_ADDR, ENC_BYTES, ENC_INT};
-use super::columns::{COLUMNS, ColumnSet, Kind, by_id};
+use super::columns::{COLUMNS, ColumnSet, Kind, by_id, non_default_mask};
 use super::layout::{
     BLOCK_HEADER_LEN, BLOCK_TAG, ByteReader, COLUMN_ENTRY_LEN, MAX_BLOCK_RECORDS, PutLe,
 };
 use crate::error::{Error, Result};
 use crate::file::BlockSummary;
 use crate::record::FlowRecord;
-
-const UNSPEC: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 /// A column that is not in this build's table, for tests of the forward-compatibility rule.
 #[cfg(test)]
@@ -66,33 +64,25 @@ impl BlockEncoder {
         self.dir.clear();
         self.payload.clear();
         let mut ncols = 0u16;
-        for c in COLUMNS {
+        // Columns whose every value is the default are left out: sparse NSEL, MPLS or MAC
+        // fields then cost nothing, and a reader fills in the default.
+        let present = recs.iter().fold(0u128, |m, r| m | non_default_mask(r));
+        for c in COLUMNS.iter().filter(|c| present >> c.id & 1 != 0) {
             self.raw.clear();
-            // Columns whose every value is the default are left out: sparse NSEL, MPLS or MAC
-            // fields then cost nothing, and a reader fills in the default.
             let encoding = match c.kind {
                 Kind::Int { get, .. } => {
                     self.ints.clear();
                     self.ints.extend(recs.iter().map(get));
-                    if self.ints.iter().all(|&v| v == 0) {
-                        continue;
-                    }
                     codec::encode_ints(&self.ints, &mut self.raw);
                     ENC_INT
                 }
                 Kind::Addr { get, .. } => {
                     self.addrs.clear();
                     self.addrs.extend(recs.iter().map(get));
-                    if self.addrs.iter().all(|&a| a == UNSPEC) {
-                        continue;
-                    }
                     codec::encode_addrs(&self.addrs, &mut self.raw);
                     ENC_ADDR
                 }
                 Kind::Bytes { get, .. } => {
-                    if recs.iter().all(|r| get(r).iter().all(|&b| b == 0)) {
-                        continue;
-                    }
                     for r in recs {
                         self.raw.extend_from_slice(get(r));
                     }

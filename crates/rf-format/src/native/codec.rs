@@ -27,20 +27,44 @@ const ADDR_ALL_V4: u8 = 0;
 const ADDR_ALL_V6: u8 = 1;
 const ADDR_MIXED: u8 = 2;
 
-/// Writes `n` values of `width` bytes each as byte planes.
-fn put_planes(out: &mut Vec<u8>, width: usize, values: impl Iterator<Item = u128> + Clone) {
+/// Unsigned integers that can be split into and rebuilt from byte planes.
+trait Planar: Copy + Default {
+    fn byte(self, k: usize) -> u8;
+    fn with_byte(self, k: usize, b: u8) -> Self;
+}
+
+macro_rules! impl_planar {
+    ($($t:ty),*) => {$(
+        impl Planar for $t {
+            #[inline]
+            fn byte(self, k: usize) -> u8 {
+                (self >> (8 * k)) as u8
+            }
+            #[inline]
+            fn with_byte(self, k: usize, b: u8) -> Self {
+                self | <$t>::from(b) << (8 * k)
+            }
+        }
+    )*};
+}
+
+impl_planar!(u64, u128);
+
+/// Writes the values, `width` bytes each, as byte planes: all low bytes first.
+fn put_planes<T: Planar>(out: &mut Vec<u8>, width: usize, values: &[T]) {
     for k in 0..width {
-        out.extend(values.clone().map(|v| (v >> (8 * k)) as u8));
+        out.extend(values.iter().map(|v| v.byte(k)));
     }
 }
 
-/// Reads `n` values of `width` (≤ 16) bytes stored as byte planes.
-fn get_planes(planes: &[u8], n: usize, width: usize, out: &mut Vec<u128>) {
+/// Reads `n` values of `width` bytes stored as byte planes; `planes` holds `n * width` bytes
+/// (checked by the callers).
+fn get_planes<T: Planar>(planes: &[u8], n: usize, width: usize, out: &mut Vec<T>) {
     out.clear();
-    out.resize(n, 0);
+    out.resize(n, T::default());
     for (k, plane) in planes.chunks_exact(n.max(1)).take(width).enumerate() {
         for (v, &b) in out.iter_mut().zip(plane) {
-            *v |= u128::from(b) << (8 * k);
+            *v = v.with_byte(k, b);
         }
     }
 }
@@ -52,7 +76,9 @@ pub fn encode_ints(values: &[u64], out: &mut Vec<u8>) {
     let width = (64 - max_delta.leading_zeros() as usize).div_ceil(8);
     out.put_u64(min);
     out.push(width as u8);
-    put_planes(out, width, values.iter().map(|&v| u128::from(v - min)));
+    for k in 0..width {
+        out.extend(values.iter().map(|&v| (v - min).byte(k)));
+    }
 }
 
 /// Decodes `n` integers written by [`encode_ints`] into `out`; `off` is the column's offset
@@ -76,10 +102,10 @@ pub fn decode_ints(raw: &[u8], n: usize, off: u64, out: &mut Vec<u64>) -> Result
             ),
         ));
     }
-    let mut wide = Vec::new();
-    get_planes(&raw[9..], n, width, &mut wide);
-    out.clear();
-    out.extend(wide.iter().map(|&d| base.wrapping_add(d as u64)));
+    get_planes(&raw[9..], n, width, out);
+    if base != 0 {
+        out.iter_mut().for_each(|v| *v = v.wrapping_add(base));
+    }
     Ok(())
 }
 
@@ -103,10 +129,14 @@ pub fn encode_addrs(values: &[IpAddr], out: &mut Vec<u8>) {
     if mode == ADDR_MIXED {
         out.extend(values.iter().map(|a| u8::from(a.is_ipv6())));
     }
-    let v4 = values.iter().filter(|a| a.is_ipv4()).map(addr_bits);
-    put_planes(out, 4, v4);
-    let v6 = values.iter().filter(|a| a.is_ipv6()).map(addr_bits);
-    put_planes(out, 16, v6);
+    for (v6, width) in [(false, 4), (true, 16)] {
+        let family: Vec<u128> = values
+            .iter()
+            .filter(|a| a.is_ipv6() == v6)
+            .map(addr_bits)
+            .collect();
+        put_planes(out, width, &family);
+    }
 }
 
 /// Decodes `n` addresses written by [`encode_addrs`].
@@ -145,7 +175,7 @@ pub fn decode_addrs(raw: &[u8], n: usize, off: u64, out: &mut Vec<IpAddr>) -> Re
     }
     let planes4 = r.bytes(4 * n4, "IPv4 addresses")?;
     let planes6 = r.bytes(16 * n6, "IPv6 addresses")?;
-    let (mut a4, mut a6) = (Vec::new(), Vec::new());
+    let (mut a4, mut a6): (Vec<u64>, Vec<u128>) = (Vec::new(), Vec::new());
     get_planes(planes4, n4, 4, &mut a4);
     get_planes(planes6, n6, 16, &mut a6);
     let mut it4 = a4

@@ -6,9 +6,11 @@
 //! file format: an id, once assigned, never changes meaning. New fields get new ids, and old
 //! readers skip ids they do not know.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
-use crate::record::FlowRecord;
+use crate::record::{FlowRecord, NBAR_APP_LEN, NOKIA_STRING_LEN, PF_IFNAME_LEN, USERNAME_LEN};
+
+const UNSPEC: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 /// How a column's values are taken from and put back into a record.
 pub(crate) enum Kind {
@@ -40,8 +42,9 @@ pub(crate) struct ColumnDef {
     pub kind: Kind,
 }
 
-macro_rules! int {
-    ($id:expr, $name:expr, $t:ty, $($f:tt)+) => {
+/// One table entry: how a column is read from and written to a record.
+macro_rules! column_def {
+    (int, $id:literal, $name:literal, $t:ty, $($f:tt)+) => {
         ColumnDef {
             id: $id,
             name: $name,
@@ -57,189 +60,211 @@ macro_rules! int {
             },
         }
     };
-}
-
-macro_rules! addr {
-    ($id:expr, $f:ident) => {
+    (addr, $id:literal, $name:literal, $t:ty, $($f:tt)+) => {
         ColumnDef {
             id: $id,
-            name: stringify!($f),
+            name: $name,
             kind: Kind::Addr {
-                get: |r| r.$f,
-                set: |r, v| r.$f = v,
+                get: |r| r.$($f)+,
+                set: |r, v| r.$($f)+ = v,
             },
         }
     };
-}
-
-macro_rules! bytes {
-    ($id:expr, $f:ident, $len:expr) => {
+    (bytes, $id:literal, $name:literal, $t:ty, $($f:tt)+) => {
         ColumnDef {
             id: $id,
-            name: stringify!($f),
+            name: $name,
             kind: Kind::Bytes {
-                len: $len,
-                get: |r| &r.$f[..],
+                len: std::mem::size_of::<$t>(),
+                get: |r| &r.$($f)+[..],
                 // The decoder hands over exactly `len` bytes; the zip keeps this panic-free.
-                set: |r, v| r.$f.iter_mut().zip(v).for_each(|(d, s)| *d = *s),
+                set: |r, v| r.$($f)+.iter_mut().zip(v).for_each(|(d, s)| *d = *s),
             },
         }
     };
 }
 
-use crate::record::{NBAR_APP_LEN, NOKIA_STRING_LEN, PF_IFNAME_LEN, USERNAME_LEN};
+/// Whether a field holds a non-default value.
+macro_rules! non_default {
+    (int, $e:expr) => {
+        $e != 0
+    };
+    (addr, $e:expr) => {
+        $e != UNSPEC
+    };
+    (bytes, $e:expr) => {
+        $e.iter().any(|&b| b != 0)
+    };
+}
 
-/// Every column this build knows, in id order. docs/format.md §5 lists the same table.
-pub(crate) static COLUMNS: &[ColumnDef] = &[
-    int!(1, "ext", u64, ext.0),
+/// Builds [`COLUMNS`] and [`non_default_mask`] from one list, so the two cannot disagree.
+macro_rules! column_table {
+    ($( $kind:ident $id:literal $name:literal $t:ty => ($($f:tt)+), )*) => {
+        /// Every column this build knows, in id order. docs/format.md §6 lists the same table.
+        pub(crate) static COLUMNS: &[ColumnDef] = &[
+            $( column_def!($kind, $id, $name, $t, $($f)+), )*
+        ];
+
+        /// Bit `id` set for every column whose value in `r` is not the default. Written out
+        /// field by field (no calls through the table) because the writer runs it for every
+        /// record to find the columns a block can leave out.
+        #[inline]
+        pub(crate) fn non_default_mask(r: &FlowRecord) -> u128 {
+            let mut m = 0u128;
+            $( m |= u128::from(non_default!($kind, r.$($f)+)) << $id; )*
+            m
+        }
+    };
+}
+
+column_table! {
+    int 1 "ext" u64 => (ext.0),
     // V3 record header
-    int!(2, "nfversion", u8, nfversion),
-    int!(3, "flags", u8, flags),
-    int!(4, "engine_type", u8, engine_type),
-    int!(5, "engine_id", u8, engine_id),
-    int!(6, "exporter_sysid", u16, exporter_sysid),
+    int 2 "nfversion" u8 => (nfversion),
+    int 3 "flags" u8 => (flags),
+    int 4 "engine_type" u8 => (engine_type),
+    int 5 "engine_id" u8 => (engine_id),
+    int 6 "exporter_sysid" u16 => (exporter_sysid),
     // EXgenericFlow
-    int!(7, "first_ms", u64, first_ms),
-    int!(8, "last_ms", u64, last_ms),
-    int!(9, "received_ms", u64, received_ms),
-    int!(10, "in_packets", u64, in_packets),
-    int!(11, "in_bytes", u64, in_bytes),
-    int!(12, "src_port", u16, src_port),
-    int!(13, "dst_port", u16, dst_port),
-    int!(14, "proto", u8, proto),
-    int!(15, "tcp_flags", u8, tcp_flags),
-    int!(16, "fwd_status", u8, fwd_status),
-    int!(17, "src_tos", u8, src_tos),
+    int 7 "first_ms" u64 => (first_ms),
+    int 8 "last_ms" u64 => (last_ms),
+    int 9 "received_ms" u64 => (received_ms),
+    int 10 "in_packets" u64 => (in_packets),
+    int 11 "in_bytes" u64 => (in_bytes),
+    int 12 "src_port" u16 => (src_port),
+    int 13 "dst_port" u16 => (dst_port),
+    int 14 "proto" u8 => (proto),
+    int 15 "tcp_flags" u8 => (tcp_flags),
+    int 16 "fwd_status" u8 => (fwd_status),
+    int 17 "src_tos" u8 => (src_tos),
     // EXipv4Flow / EXipv6Flow
-    addr!(18, src_addr),
-    addr!(19, dst_addr),
+    addr 18 "src_addr" IpAddr => (src_addr),
+    addr 19 "dst_addr" IpAddr => (dst_addr),
     // EXflowMisc
-    int!(20, "input", u32, input),
-    int!(21, "output", u32, output),
-    int!(22, "src_mask", u8, src_mask),
-    int!(23, "dst_mask", u8, dst_mask),
-    int!(24, "dir", u8, dir),
-    int!(25, "dst_tos", u8, dst_tos),
-    int!(26, "biflow_dir", u8, biflow_dir),
-    int!(27, "end_reason", u8, end_reason),
+    int 20 "input" u32 => (input),
+    int 21 "output" u32 => (output),
+    int 22 "src_mask" u8 => (src_mask),
+    int 23 "dst_mask" u8 => (dst_mask),
+    int 24 "dir" u8 => (dir),
+    int 25 "dst_tos" u8 => (dst_tos),
+    int 26 "biflow_dir" u8 => (biflow_dir),
+    int 27 "end_reason" u8 => (end_reason),
     // EXcntFlow
-    int!(28, "flows", u64, flows),
-    int!(29, "out_packets", u64, out_packets),
-    int!(30, "out_bytes", u64, out_bytes),
+    int 28 "flows" u64 => (flows),
+    int 29 "out_packets" u64 => (out_packets),
+    int 30 "out_bytes" u64 => (out_bytes),
     // EXvLan
-    int!(31, "src_vlan", u32, src_vlan),
-    int!(32, "dst_vlan", u32, dst_vlan),
+    int 31 "src_vlan" u32 => (src_vlan),
+    int 32 "dst_vlan" u32 => (dst_vlan),
     // EXasRouting / EXasAdjacent
-    int!(33, "src_as", u32, src_as),
-    int!(34, "dst_as", u32, dst_as),
-    int!(35, "next_as", u32, next_as),
-    int!(36, "prev_as", u32, prev_as),
+    int 33 "src_as" u32 => (src_as),
+    int 34 "dst_as" u32 => (dst_as),
+    int 35 "next_as" u32 => (next_as),
+    int 36 "prev_as" u32 => (prev_as),
     // next hops, received address
-    addr!(37, bgp_next_hop),
-    addr!(38, ip_next_hop),
-    addr!(39, received_ip),
+    addr 37 "bgp_next_hop" IpAddr => (bgp_next_hop),
+    addr 38 "ip_next_hop" IpAddr => (ip_next_hop),
+    addr 39 "received_ip" IpAddr => (received_ip),
     // EXmplsLabel
-    int!(40, "mpls[0]", u32, mpls[0]),
-    int!(41, "mpls[1]", u32, mpls[1]),
-    int!(42, "mpls[2]", u32, mpls[2]),
-    int!(43, "mpls[3]", u32, mpls[3]),
-    int!(44, "mpls[4]", u32, mpls[4]),
-    int!(45, "mpls[5]", u32, mpls[5]),
-    int!(46, "mpls[6]", u32, mpls[6]),
-    int!(47, "mpls[7]", u32, mpls[7]),
-    int!(48, "mpls[8]", u32, mpls[8]),
-    int!(49, "mpls[9]", u32, mpls[9]),
+    int 40 "mpls[0]" u32 => (mpls[0]),
+    int 41 "mpls[1]" u32 => (mpls[1]),
+    int 42 "mpls[2]" u32 => (mpls[2]),
+    int 43 "mpls[3]" u32 => (mpls[3]),
+    int 44 "mpls[4]" u32 => (mpls[4]),
+    int 45 "mpls[5]" u32 => (mpls[5]),
+    int 46 "mpls[6]" u32 => (mpls[6]),
+    int 47 "mpls[7]" u32 => (mpls[7]),
+    int 48 "mpls[8]" u32 => (mpls[8]),
+    int 49 "mpls[9]" u32 => (mpls[9]),
     // EXmacAddr
-    int!(50, "in_src_mac", u64, in_src_mac),
-    int!(51, "out_dst_mac", u64, out_dst_mac),
-    int!(52, "in_dst_mac", u64, in_dst_mac),
-    int!(53, "out_src_mac", u64, out_src_mac),
+    int 50 "in_src_mac" u64 => (in_src_mac),
+    int 51 "out_dst_mac" u64 => (out_dst_mac),
+    int 52 "in_dst_mac" u64 => (in_dst_mac),
+    int 53 "out_src_mac" u64 => (out_src_mac),
     // EXlatency
-    int!(54, "client_nw_delay_us", u64, client_nw_delay_us),
-    int!(55, "server_nw_delay_us", u64, server_nw_delay_us),
-    int!(56, "appl_latency_us", u64, appl_latency_us),
+    int 54 "client_nw_delay_us" u64 => (client_nw_delay_us),
+    int 55 "server_nw_delay_us" u64 => (server_nw_delay_us),
+    int 56 "appl_latency_us" u64 => (appl_latency_us),
     // EXsamplerInfo and the joined exporter table
-    int!(57, "sampler_id", u64, sampler_id),
-    addr!(58, exporter_ip),
-    int!(59, "exporter_id", u32, exporter_id),
-    int!(60, "exporter_version", u16, exporter_version),
-    int!(61, "sampling_interval", u32, sampling_interval),
+    int 57 "sampler_id" u64 => (sampler_id),
+    addr 58 "exporter_ip" IpAddr => (exporter_ip),
+    int 59 "exporter_id" u32 => (exporter_id),
+    int 60 "exporter_version" u16 => (exporter_version),
+    int 61 "sampling_interval" u32 => (sampling_interval),
     // EXnselCommon
-    int!(62, "event_ms", u64, event_ms),
-    int!(63, "conn_id", u32, conn_id),
-    int!(64, "fw_xevent", u16, fw_xevent),
-    int!(65, "fw_event", u8, fw_event),
+    int 62 "event_ms" u64 => (event_ms),
+    int 63 "conn_id" u32 => (conn_id),
+    int 64 "fw_xevent" u16 => (fw_xevent),
+    int 65 "fw_event" u8 => (fw_event),
     // NAT
-    int!(66, "nat_event", u8, nat_event),
-    addr!(67, xlate_src_ip),
-    addr!(68, xlate_dst_ip),
-    int!(69, "xlate_src_port", u16, xlate_src_port),
-    int!(70, "xlate_dst_port", u16, xlate_dst_port),
-    int!(71, "nat_pool_id", u32, nat_pool_id),
-    int!(72, "block_start", u16, block_start),
-    int!(73, "block_end", u16, block_end),
-    int!(74, "block_step", u16, block_step),
-    int!(75, "block_size", u16, block_size),
+    int 66 "nat_event" u8 => (nat_event),
+    addr 67 "xlate_src_ip" IpAddr => (xlate_src_ip),
+    addr 68 "xlate_dst_ip" IpAddr => (xlate_dst_ip),
+    int 69 "xlate_src_port" u16 => (xlate_src_port),
+    int 70 "xlate_dst_port" u16 => (xlate_dst_port),
+    int 71 "nat_pool_id" u32 => (nat_pool_id),
+    int 72 "block_start" u16 => (block_start),
+    int 73 "block_end" u16 => (block_end),
+    int 74 "block_step" u16 => (block_step),
+    int 75 "block_size" u16 => (block_size),
     // EXnselAcl / EXnselUser
-    int!(76, "ingress_acl[0]", u32, ingress_acl[0]),
-    int!(77, "ingress_acl[1]", u32, ingress_acl[1]),
-    int!(78, "ingress_acl[2]", u32, ingress_acl[2]),
-    int!(79, "egress_acl[0]", u32, egress_acl[0]),
-    int!(80, "egress_acl[1]", u32, egress_acl[1]),
-    int!(81, "egress_acl[2]", u32, egress_acl[2]),
-    bytes!(82, username, USERNAME_LEN),
+    int 76 "ingress_acl[0]" u32 => (ingress_acl[0]),
+    int 77 "ingress_acl[1]" u32 => (ingress_acl[1]),
+    int 78 "ingress_acl[2]" u32 => (ingress_acl[2]),
+    int 79 "egress_acl[0]" u32 => (egress_acl[0]),
+    int 80 "egress_acl[1]" u32 => (egress_acl[1]),
+    int 81 "egress_acl[2]" u32 => (egress_acl[2]),
+    bytes 82 "username" [u8; USERNAME_LEN] => (username),
     // EXnbarApp
-    bytes!(83, nbar_app, NBAR_APP_LEN),
-    int!(84, "nbar_app_len", u8, nbar_app_len),
+    bytes 83 "nbar_app" [u8; NBAR_APP_LEN] => (nbar_app),
+    int 84 "nbar_app_len" u8 => (nbar_app_len),
     // EXtunIPv4 / EXtunIPv6
-    addr!(85, tun_src),
-    addr!(86, tun_dst),
-    int!(87, "tun_proto", u32, tun_proto),
+    addr 85 "tun_src" IpAddr => (tun_src),
+    addr 86 "tun_dst" IpAddr => (tun_dst),
+    int 87 "tun_proto" u32 => (tun_proto),
     // EXobservation
-    int!(88, "obs_point_id", u64, obs_point_id),
-    int!(89, "obs_domain_id", u32, obs_domain_id),
+    int 88 "obs_point_id" u64 => (obs_point_id),
+    int 89 "obs_domain_id" u32 => (obs_domain_id),
     // EXinmonMeta
-    int!(90, "inmon_frame_size", u16, inmon_frame_size),
-    int!(91, "inmon_link_type", u16, inmon_link_type),
+    int 90 "inmon_frame_size" u16 => (inmon_frame_size),
+    int 91 "inmon_link_type" u16 => (inmon_link_type),
     // EXvrf
-    int!(92, "ingress_vrf", u32, ingress_vrf),
-    int!(93, "egress_vrf", u32, egress_vrf),
+    int 92 "ingress_vrf" u32 => (ingress_vrf),
+    int 93 "egress_vrf" u32 => (egress_vrf),
     // EXpfinfo
-    int!(94, "pf_action", u8, pf_action),
-    int!(95, "pf_reason", u8, pf_reason),
-    int!(96, "pf_dir", u8, pf_dir),
-    int!(97, "pf_rewritten", u8, pf_rewritten),
-    int!(98, "pf_rulenr", u32, pf_rulenr),
-    int!(99, "pf_subrulenr", u32, pf_subrulenr),
-    int!(100, "pf_uid", u32, pf_uid),
-    int!(101, "pf_pid", u32, pf_pid),
-    bytes!(102, pf_ifname, PF_IFNAME_LEN),
+    int 94 "pf_action" u8 => (pf_action),
+    int 95 "pf_reason" u8 => (pf_reason),
+    int 96 "pf_dir" u8 => (pf_dir),
+    int 97 "pf_rewritten" u8 => (pf_rewritten),
+    int 98 "pf_rulenr" u32 => (pf_rulenr),
+    int 99 "pf_subrulenr" u32 => (pf_subrulenr),
+    int 100 "pf_uid" u32 => (pf_uid),
+    int 101 "pf_pid" u32 => (pf_pid),
+    bytes 102 "pf_ifname" [u8; PF_IFNAME_LEN] => (pf_ifname),
     // EXlayer2
-    int!(103, "l2_vlan_id", u16, l2_vlan_id),
-    int!(104, "l2_customer_vlan_id", u16, l2_customer_vlan_id),
-    int!(105, "l2_post_vlan_id", u16, l2_post_vlan_id),
-    int!(
-        106,
-        "l2_post_customer_vlan_id",
-        u16,
-        l2_post_customer_vlan_id
-    ),
-    int!(107, "l2_ingress", u32, l2_ingress),
-    int!(108, "l2_egress", u32, l2_egress),
-    int!(109, "l2_vxlan", u64, l2_vxlan),
-    int!(110, "l2_ether_type", u16, l2_ether_type),
-    int!(111, "l2_ip_version", u8, l2_ip_version),
+    int 103 "l2_vlan_id" u16 => (l2_vlan_id),
+    int 104 "l2_customer_vlan_id" u16 => (l2_customer_vlan_id),
+    int 105 "l2_post_vlan_id" u16 => (l2_post_vlan_id),
+    int 106 "l2_post_customer_vlan_id" u16 => (l2_post_customer_vlan_id),
+    int 107 "l2_ingress" u32 => (l2_ingress),
+    int 108 "l2_egress" u32 => (l2_egress),
+    int 109 "l2_vxlan" u64 => (l2_vxlan),
+    int 110 "l2_ether_type" u16 => (l2_ether_type),
+    int 111 "l2_ip_version" u8 => (l2_ip_version),
     // EXflowId
-    int!(112, "flow_id", u64, flow_id),
+    int 112 "flow_id" u64 => (flow_id),
     // EXnokiaNat / EXnokiaNatString
-    int!(113, "nokia_in_service_id", u16, nokia_in_service_id),
-    int!(114, "nokia_out_service_id", u16, nokia_out_service_id),
-    bytes!(115, nokia_nat_string, NOKIA_STRING_LEN),
+    int 113 "nokia_in_service_id" u16 => (nokia_in_service_id),
+    int 114 "nokia_out_service_id" u16 => (nokia_out_service_id),
+    bytes 115 "nokia_nat_string" [u8; NOKIA_STRING_LEN] => (nokia_nat_string),
     // EXipInfo
-    int!(116, "fragment_flags", u8, fragment_flags),
-    int!(117, "min_ttl", u8, min_ttl),
-    int!(118, "max_ttl", u8, max_ttl),
-];
+    int 116 "fragment_flags" u8 => (fragment_flags),
+    int 117 "min_ttl" u8 => (min_ttl),
+    int 118 "max_ttl" u8 => (max_ttl),
+}
+
+// Column ids index a u128 mask in `non_default_mask`.
+const _: () = assert!(COLUMNS.len() < 128);
 
 /// The table entry for column `id`, if this build knows it.
 pub(crate) fn by_id(id: u16) -> Option<&'static ColumnDef> {
@@ -325,6 +350,20 @@ mod tests {
         assert!(by_id(0).is_none());
         assert!(by_id(COLUMNS.len() as u16 + 1).is_none());
         assert!(by_id(u16::MAX).is_none());
+    }
+
+    #[test]
+    fn non_default_mask_matches_the_table() {
+        assert_eq!(non_default_mask(&FlowRecord::default()), 0);
+        for c in COLUMNS {
+            let mut r = FlowRecord::default();
+            match c.kind {
+                Kind::Int { set, .. } => assert!(set(&mut r, 1)),
+                Kind::Addr { set, .. } => set(&mut r, IpAddr::from([0u8; 16])),
+                Kind::Bytes { len, set, .. } => set(&mut r, &vec![0xff; len]),
+            }
+            assert_eq!(non_default_mask(&r), 1u128 << c.id, "{}", c.name);
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The footer (file summary, exporters, block index) and the fixed trailer that points at it
-//! (docs/format.md §4 and §6).
+//! (docs/format.md §4 and §5).
 //!
 //! The footer is a list of sections, each `id u16, length u32, payload`, so later versions can
 //! add sections that older readers skip. Within the exporter and index sections every entry

@@ -251,6 +251,43 @@ fn summary_counts_what_was_sent() {
     assert!(err.contains("not matching the filter"), "{err}");
 }
 
+#[test]
+fn native_files_replay_like_their_source() {
+    if !have_nfdump("native_files_replay_like_their_source") {
+        return;
+    }
+    // The same flows in rflow's native format must arrive exactly like the nfdump original.
+    let src = sample("v171-nfcapd-ipfix-ether-none.nf");
+    let tmp = tempfile::tempdir().unwrap();
+    let native = tmp.path().join("flows.rf");
+    let recs = rf_format::read_all(&src).expect("read sample");
+    let mut w = rf_format::native::Writer::create(&native, Default::default()).unwrap();
+    for r in &recs {
+        w.write(r).unwrap();
+    }
+    w.finish().unwrap();
+    let (out, got, _d) = replay(&["-r", native.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_same_flows(&src, &got, &drop_for("9"), &[]);
+}
+
+#[test]
+fn pace_follows_the_flow_times() {
+    // Lower bound only: the sample's flow end times span about 4 s, so at 20x the replay
+    // cannot finish in less than 150 ms.
+    let src = sample("v171-nfcapd-v9-none.nf");
+    let recs = rf_format::read_all(&src).expect("read sample");
+    let span = recs.iter().map(|r| r.last_ms).max().unwrap_or(0)
+        - recs.iter().map(|r| r.last_ms).min().unwrap_or(0);
+    assert!(span >= 3000, "sample spans {span} ms");
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sink.local_addr().unwrap().port().to_string();
+    let t0 = std::time::Instant::now();
+    let out = run(cmd("rfreplay").args(["-r", src.to_str().unwrap(), "-p", &port, "--pace", "20"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(span / 20 - 10));
+}
+
 fn fails_with(args: &[&str], needle: &str) {
     let out = run(cmd("rfreplay").args(args));
     assert!(!out.status.success(), "{args:?} should fail");

@@ -2,6 +2,7 @@
 //! tool; helpers live in `util`.
 
 mod docs;
+mod rfcapd_e2e;
 mod rfexpire_cli;
 mod rfreplay_e2e;
 mod util;

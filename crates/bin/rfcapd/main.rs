@@ -1,27 +1,416 @@
 //! `rfcapd`: NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible).
 //!
-//! The binary only parses arguments and wires library calls together; the work is done in the
-//! rf-* library crates.
+//! The binary parses nfcapd's options and wires the pieces together: [`net`] receives
+//! datagrams on one thread, [`collector`] decodes them (`rf_netflow`) and writes native flow
+//! files (`rf_format::native`) named and placed by `rf_store` on another, [`hooks`] runs `-x`
+//! and `-e` after each rotation, [`metrics`] serves counters, [`process`] handles `-P`, `-D`,
+//! `-u`/`-g`. SIGTERM, SIGINT and SIGHUP end the collector like nfcapd: the socket is drained,
+//! the current file is finished and renamed, nothing received before the signal is lost.
 
+mod collector;
+mod hooks;
+mod log;
+mod metrics;
+mod net;
+mod process;
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::time::Duration;
 
-use clap::{CommandFactory, Parser};
+use anyhow::{Context, Result, bail};
+use clap::{ArgAction, CommandFactory, Parser};
+use rf_cli::UsageError;
+use rf_format::Compression;
+use rf_store::{Layout, NameStyle};
+
+use collector::{Collector, Settings, SourceKind, SourceSpec};
+use log::Log;
+use metrics::Metrics;
 
 /// NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible).
+///
+/// Receives NetFlow v1/v5/v7/v9 and IPFIX on a UDP port and writes the flows into files named
+/// nfcapd.YYYYMMDDhhmm, one per time slot of -t seconds, in rflow's native format (read them
+/// with rfdump).
 #[derive(Parser, Debug)]
-#[command(name = "rfcapd", version, about)]
+#[command(name = "rfcapd", version, about, long_about = None)]
 struct Args {
+    /// Directory for the flow files (must exist).
+    #[arg(short = 'w', value_name = "flowdir")]
+    flowdir: Option<PathBuf>,
+
+    /// Legacy alias of -w.
+    #[arg(short = 'l', value_name = "flowdir", hide = true)]
+    legacy_flowdir: Option<PathBuf>,
+
+    /// UDP port to listen on.
+    #[arg(short = 'p', value_name = "port", default_value_t = 9995)]
+    port: u16,
+
+    /// Bind to this host name or address.
+    #[arg(short = 'b', value_name = "host")]
+    bind: Option<String>,
+
+    /// Listen on IPv4 only (default).
+    #[arg(short = '4')]
+    ipv4: bool,
+
+    /// Listen on IPv6 only.
+    #[arg(short = '6')]
+    ipv6: bool,
+
+    /// Socket receive buffer size in bytes (SO_RCVBUF).
+    #[arg(short = 'B', value_name = "bytes")]
+    bufsize: Option<String>,
+
+    /// Rotation interval in seconds; files are aligned to it.
+    #[arg(short = 't', value_name = "seconds", default_value_t = 300)]
+    interval: i64,
+
+    /// Sub-directory layout 0..8 (0: none, 1: %Y/%m/%d, 2: %Y/%m/%d/%H, ...).
+    #[arg(short = 'S', value_name = "layout", default_value_t = 0)]
+    subdir: u32,
+
+    /// Ident string stored in every file.
+    #[arg(short = 'I', value_name = "ident", default_value = "none")]
+    ident: String,
+
+    /// Add a fixed exporter source: ident,IP,flowdir (repeatable).
+    #[arg(short = 'n', value_name = "ident,IP,flowdir", action = ArgAction::Append)]
+    sources: Vec<String>,
+
+    /// Dynamic sources: one sub-directory per exporter address below this directory.
+    #[arg(short = 'M', value_name = "dir")]
+    dynamic: Option<PathBuf>,
+
+    /// Expire old files after each rotation, with the limits stored by rfexpire -u.
+    #[arg(short = 'e')]
+    expire: bool,
+
+    /// Run a command after each rotation (%d dir, %f file, %t time, %u UNIX time, %i ident).
+    #[arg(short = 'x', value_name = "command")]
+    command: Option<String>,
+
+    /// Write the process id to this file.
+    #[arg(short = 'P', value_name = "pidfile")]
+    pidfile: Option<PathBuf>,
+
+    /// Run in the background, logging to syslog.
+    #[arg(short = 'D')]
+    daemon: bool,
+
+    /// Switch to this user after binding.
+    #[arg(short = 'u', value_name = "user")]
+    user: Option<String>,
+
+    /// Switch to this group after binding.
+    #[arg(short = 'g', value_name = "group")]
+    group: Option<String>,
+
+    /// Default sampling rate; negative: overwrite any rate the exporter announces.
+    #[arg(short = 's', value_name = "rate", allow_negative_numbers = true)]
+    sampling: Option<i64>,
+
+    /// Repeat every datagram unchanged to host[/port] (repeatable, up to 8).
+    #[arg(short = 'R', value_name = "host[/port]", action = ArgAction::Append)]
+    repeat: Vec<String>,
+
+    /// Compress files (nfcapd: LZO). rflow files use LZ4.
+    #[arg(short = 'z')]
+    lzo: bool,
+
+    /// Compress files with LZ4.
+    #[arg(short = 'y')]
+    lz4: bool,
+
+    /// Compress files (nfcapd: bzip2). rflow files use LZ4.
+    #[arg(short = 'j')]
+    bz2: bool,
+
+    /// Name files %Y%m%d%H%M%z (with the zone offset).
+    #[arg(short = 'Z')]
+    zone: bool,
+
+    /// Report sequence errors (accepted for nfcapd compatibility; always counted).
+    #[arg(short = 'r')]
+    report_seq: bool,
+
+    /// Accepted and ignored (nfcapd 1.6 extension selection).
+    #[arg(short = 'T', value_name = "arg", hide = true)]
+    extensions: Option<String>,
+
+    /// Increase verbosity.
+    #[arg(short = 'v', action = ArgAction::Count)]
+    verbose: u8,
+
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9100).
+    #[arg(long, value_name = "addr:port")]
+    metrics: Option<SocketAddr>,
+
     /// Print a man page or shell completion script and exit.
     #[arg(long, hide = true, value_enum, value_name = "WHAT")]
     generate: Option<rf_cli::Generate>,
 }
 
-fn run(args: Args) -> anyhow::Result<ExitCode> {
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+/// Everything validated from the arguments.
+struct Plan {
+    settings: Settings,
+    sources: Vec<SourceSpec>,
+    listen: net::Listen,
+    repeaters: Vec<SocketAddr>,
+}
+
+fn existing_dir(p: &PathBuf) -> Result<PathBuf> {
+    let d = std::fs::canonicalize(p)
+        .with_context(|| format!("No such directory: '{}'", p.display()))?;
+    if !d.is_dir() {
+        bail!("Not a directory: '{}'", d.display());
+    }
+    Ok(d)
+}
+
+fn check_ident(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() >= 128 || id.contains(char::is_whitespace) {
+        return Err(usage(format!(
+            "Invalid ident '{id}': no spaces, less than 128 characters"
+        )));
+    }
+    Ok(())
+}
+
+fn resolve(host: &str, port: u16) -> Result<IpAddr> {
+    if let Ok(ip) = host.parse() {
+        return Ok(ip);
+    }
+    (host, port)
+        .to_socket_addrs()
+        .with_context(|| format!("cannot resolve '{host}'"))?
+        .next()
+        .map(|a| a.ip())
+        .with_context(|| format!("cannot resolve '{host}'"))
+}
+
+fn plan(a: &Args) -> Result<Plan> {
+    if a.interval < 2 {
+        return Err(usage("time interval <= 2s not allowed"));
+    }
+    if a.ipv4 && a.ipv6 {
+        return Err(usage("ERROR, Accepts only one protocol IPv4 or IPv6!"));
+    }
+    let layout = Layout::from_index(a.subdir).map_err(|e| usage(e.to_string()))?;
+    check_ident(&a.ident)?;
+    if let Some(s) = a.sampling
+        && (s == 0 || s.unsigned_abs() > 10_000_000)
+    {
+        return Err(usage("Invalid sampling rate"));
+    }
+    let compression = match (a.lzo, a.lz4, a.bz2) {
+        (false, false, false) => Compression::None,
+        (true, false, false) | (false, true, false) | (false, false, true) => Compression::Lz4,
+        _ => {
+            return Err(usage(
+                "Use either -z for LZO, -j for BZ2 or -y for LZ4 compression",
+            ));
+        }
+    };
+    if a.repeat.len() > 8 {
+        return Err(usage("Too many packet repeaters! Max: 8 repeaters allowed"));
+    }
+    let rcvbuf = match &a.bufsize {
+        Some(b) => match b.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => return Err(usage("Argument error for -B")),
+        },
+        None => 8 << 20,
+    };
+    if let Some(cmd) = &a.command {
+        hooks::expand(cmd, &PathBuf::from("/"), &PathBuf::from("f"), "t", 0, "i").map_err(usage)?;
+    }
+    let flowdir = a.flowdir.as_ref().or(a.legacy_flowdir.as_ref());
+    let mut sources = Vec::new();
+    if !a.sources.is_empty() && (flowdir.is_some() || a.dynamic.is_some()) {
+        return Err(usage("Can not mix IP specific and any IP sources"));
+    }
+    if flowdir.is_some() && a.dynamic.is_some() {
+        return Err(usage("Can not mix -w and -M"));
+    }
+    for s in &a.sources {
+        let parts: Vec<&str> = s.splitn(3, ',').collect();
+        let [ident, ip, dir] = parts[..] else {
+            return Err(usage(format!(
+                "Syntax error for -n: '{s}' (ident,IP,flowdir)"
+            )));
+        };
+        check_ident(ident)?;
+        let ip = rf_netflow::canonical_ip(resolve(ip, a.port)?);
+        sources.push(SourceSpec {
+            ident: ident.to_string(),
+            dir: existing_dir(&PathBuf::from(dir))?,
+            kind: SourceKind::Fixed(ip),
+        });
+    }
+    if let Some(d) = flowdir {
+        sources.push(SourceSpec {
+            ident: a.ident.clone(),
+            dir: existing_dir(d)?,
+            kind: SourceKind::Any,
+        });
+    }
+    if let Some(d) = &a.dynamic {
+        sources.push(SourceSpec {
+            ident: a.ident.clone(),
+            dir: existing_dir(d)?,
+            kind: SourceKind::Dynamic,
+        });
+    }
+    if sources.is_empty() {
+        return Err(usage("Missing flow directory: use -w, -n or -M"));
+    }
+    let mut repeaters = Vec::new();
+    for r in &a.repeat {
+        let (host, port) = match r.split_once('/') {
+            Some((h, p)) => (
+                h,
+                p.parse()
+                    .map_err(|_| usage(format!("Invalid port in -R {r}")))?,
+            ),
+            None => (r.as_str(), 9995),
+        };
+        repeaters.push(SocketAddr::new(resolve(host, port)?, port));
+    }
+    let bind = a.bind.as_deref().map(|h| resolve(h, a.port)).transpose()?;
+    Ok(Plan {
+        settings: Settings {
+            interval: a.interval,
+            layout,
+            style: NameStyle::for_interval(a.interval.unsigned_abs(), a.zone),
+            compression,
+            decoder: rf_netflow::Config {
+                sampling: a.sampling.unwrap_or(1),
+                ..rf_netflow::Config::default()
+            },
+            command: a.command.clone(),
+            expire: a.expire,
+            verbose: a.verbose,
+        },
+        sources,
+        listen: net::Listen {
+            bind,
+            port: a.port,
+            ipv6: a.ipv6 || bind.is_some_and(|b| b.is_ipv6()),
+            rcvbuf,
+        },
+        repeaters,
+    })
+}
+
+fn run(args: Args) -> Result<ExitCode> {
     if let Some(what) = args.generate {
         rf_cli::generate(what, Args::command(), &mut std::io::stdout().lock())?;
         return Ok(ExitCode::SUCCESS);
     }
-    anyhow::bail!("not implemented yet")
+    let plan = plan(&args)?;
+    if args.daemon && !process::is_daemon_child() {
+        process::daemonize()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let log = if process::is_daemon_child() {
+        Log::syslog()
+    } else {
+        Log::stderr()
+    };
+    if args.extensions.is_some() {
+        log.info("Option -T no longer supported and ignored");
+    }
+    if args.lzo || args.bz2 {
+        log.info("rflow files are LZ4 compressed (-z/-j select LZ4)");
+    }
+    for s in &plan.sources {
+        let ip = match &s.kind {
+            SourceKind::Fixed(ip) => ip.to_string(),
+            SourceKind::Any => "any IP".into(),
+            SourceKind::Dynamic => "dynamic".into(),
+        };
+        log.info(&format!(
+            "Add flow source: ident: {}, IP: {ip}, flowdir: {}",
+            s.ident,
+            s.dir.display()
+        ));
+    }
+    let sock = net::bind(&plan.listen, &log).context("cannot bind the UDP socket")?;
+    let _pid = args
+        .pidfile
+        .as_deref()
+        .map(process::PidFile::create)
+        .transpose()?;
+    process::drop_privileges(args.user.as_deref(), args.group.as_deref())?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(sig, stop.clone()).context("cannot install signal handler")?;
+    }
+    let m = Arc::new(Metrics::default());
+    if let Some(addr) = args.metrics {
+        let local = metrics::serve(addr, m.clone())
+            .with_context(|| format!("cannot serve metrics on {addr}"))?;
+        log.info(&format!("Metrics on http://{local}/metrics"));
+    }
+    let now = (net::now_ms() / 1000) as i64;
+    let mut c = Collector::new(plan.settings, plan.sources, now, log.clone(), m.clone());
+
+    // Bounded: when decoding falls behind, the receiver waits and the kernel buffer absorbs.
+    let (tx, rx) = sync_channel::<net::Packet>(16_384);
+    let receiver = {
+        let (stop, m, log) = (stop.clone(), m.clone(), log.clone());
+        std::thread::Builder::new()
+            .name("receive".into())
+            .spawn(move || net::receive(sock, tx, stop, plan.repeaters, m, log))
+            .context("cannot start the receive thread")?
+    };
+    log.info("Startup rfcapd.");
+    let mut last = now;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(p) => {
+                c.tick((p.ms / 1000) as i64);
+                c.packet(&p.data, p.from, p.ms);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        let now = (net::now_ms() / 1000) as i64;
+        if now != last {
+            last = now;
+            c.tick(now);
+            let (seq, held) = c.totals();
+            Metrics::set(&m.sequence_failures, seq);
+            Metrics::set(&m.held_dropped, held);
+        }
+    }
+    let _ = receiver.join();
+    c.rotate((net::now_ms() / 1000) as i64, true);
+    hooks::wait_all();
+    if c.pending_flows() > 0 {
+        log.error(&format!(
+            "{} flows could not be written to disk and are lost",
+            c.pending_flows()
+        ));
+    }
+    log.info("Terminating rfcapd.");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {

@@ -148,7 +148,10 @@ pub fn apply(id: u16, v: &[u8], proto: Proto, r: &mut FlowRecord, p: &mut Pendin
         ie::FLOW_END_DELTA_MICROSECONDS => p.last_delta_us = Some(n),
         ie::FLOW_DURATION_MILLISECONDS => p.duration_ms = Some(n),
         ie::SYSTEM_INIT_TIME_MILLISECONDS => p.sys_init_ms = Some(n),
-        ie::ICMP_TYPE | ie::ICMP_TYPE_CODE_IPV6 => p.icmp_type_code = Some(n as u16),
+        ie::ICMP_TYPE => p.icmp_type_code = Some(n as u16),
+        // nfcapd 1.7.1 ignores icmpTypeCodeIPv6 in v9 (verified: softflowd's ICMPv6 flows
+        // come out with port 0), and maps it for IPFIX.
+        ie::ICMP_TYPE_CODE_IPV6 if proto == Proto::Ipfix => p.icmp_type_code = Some(n as u16),
         ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => p.icmp_type = Some(n as u8),
         ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => p.icmp_code = Some(n as u8),
         ie::FLOW_SAMPLER_ID | ie::SELECTOR_ID => p.selector = Some(n),

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export TZ=UTC LC_ALL=C
 grep -v '^#' fixtures/expected/query-cases.txt | grep -v '^\s*$' | while IFS='|' read -r name args; do
-  name=$(echo "$name" | xargs)
+  name=$(echo "$name" | xargs); name=${name#\~}
   args=$(echo "$args" | sed 's/^ *//')
   mkdir -p "fixtures/expected/$(dirname "$name")"
   # -o fmt:... arguments contain '|' and ';': split only on spaces outside the fmt word.

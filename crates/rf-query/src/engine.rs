@@ -16,6 +16,12 @@ use rf_format::{FileStats, FlowFile, FlowRecord};
 pub trait Partial: Send {
     /// Adds one record that passed the window and the filter.
     fn add(&mut self, r: &FlowRecord);
+
+    /// Adds one record together with its position among the block's records (0-based), for
+    /// partials that print nfdump's record number.
+    fn add_at(&mut self, r: &FlowRecord, _pos: u64) {
+        self.add(r);
+    }
 }
 
 /// A record predicate (the compiled filter).
@@ -93,7 +99,7 @@ fn run_block<P: Partial>(
         }
         passed += 1;
         stats.add(r);
-        part.add(r);
+        part.add_at(r, processed - 1);
     }
     BlockOut {
         part,
@@ -104,7 +110,8 @@ fn run_block<P: Partial>(
     }
 }
 
-/// Scans every file, giving each block's partial (created by `make`) to `sink` in order.
+/// Scans every file, giving each block's partial (created by `make`) to `sink` in order,
+/// with the number of records read before that block.
 ///
 /// # Errors
 /// Only errors returned by `sink` (typically a closed stdout); file errors are collected in
@@ -113,7 +120,7 @@ pub fn scan<P, M, S>(opts: &ScanOptions<'_>, make: M, mut sink: S) -> io::Result
 where
     P: Partial,
     M: Fn() -> P + Sync,
-    S: FnMut(P) -> io::Result<()>,
+    S: FnMut(P, u64) -> io::Result<()>,
 {
     let mut rep = ScanReport::default();
     let threads = rayon::current_num_threads().max(1);
@@ -144,13 +151,14 @@ where
         rep.file_stats.merge(&fs);
         let blocks = file.block_count();
         let mut feed = |b: BlockOut<P>, rep: &mut ScanReport| -> io::Result<()> {
+            let before = rep.processed;
             rep.processed += b.processed;
             rep.passed += b.passed;
             rep.passed_stats.merge(&b.stats);
             if let Some(e) = b.error {
                 rep.errors.push(e);
             }
-            sink(b.part)
+            sink(b.part, before)
         };
         if let Some(limit) = opts.limit {
             for i in 0..blocks {
@@ -183,12 +191,19 @@ where
     Ok(rep)
 }
 
-/// A partial that keeps the passed records in order (plain listing, `-O`, `-w`).
+/// A partial that keeps the passed records in order (plain listing, `-O`, `-w`), with each
+/// one's position in its block.
 #[derive(Debug, Default)]
-pub struct Records(pub Vec<FlowRecord>);
+pub struct Records(pub Vec<FlowRecord>, pub Vec<u64>);
 
 impl Partial for Records {
     fn add(&mut self, r: &FlowRecord) {
         self.0.push(r.clone());
+        self.1.push(0);
+    }
+
+    fn add_at(&mut self, r: &FlowRecord, pos: u64) {
+        self.0.push(r.clone());
+        self.1.push(pos);
     }
 }

@@ -104,7 +104,10 @@ impl Collected {
         match (self, later) {
             (Collected::Stats(a), Collected::Stats(b)) => a.merge(b),
             (Collected::Agg(a), Collected::Agg(b)) => a.merge(b),
-            (Collected::Recs(a), Collected::Recs(b)) => a.0.extend(b.0),
+            (Collected::Recs(a), Collected::Recs(b)) => {
+                a.0.extend(b.0);
+                a.1.extend(b.1);
+            }
             _ => {}
         }
     }
@@ -145,8 +148,8 @@ pub fn execute(
         let printer = &mut q.printer;
         let mut printed = 0usize;
         let top = q.top;
-        report = engine::scan(&opts, Records::default, |part: Records| {
-            for r in &part.0 {
+        report = engine::scan(&opts, Records::default, |part: Records, before: u64| {
+            for (r, pos) in part.0.iter().zip(&part.1) {
                 if top > 0 && printed >= top {
                     break;
                 }
@@ -158,7 +161,7 @@ pub fn execute(
                         sink_err = Some(e);
                     }
                 } else {
-                    printer.record(r, &mut out.buf);
+                    printer.record_numbered(r, before + pos + 1, &mut out.buf);
                 }
             }
             out.maybe_flush()
@@ -179,7 +182,7 @@ pub fn execute(
             }
         };
         let mut acc: Option<Collected> = None;
-        report = engine::scan(&opts, make, |p| {
+        report = engine::scan(&opts, make, |p, _| {
             match &mut acc {
                 None => acc = Some(p),
                 Some(a) => a.merge(p),
@@ -194,7 +197,7 @@ pub fn execute(
             engine::scan(
                 &opts,
                 || Aggregator::new(q.agg.clone().unwrap_or(Mode::FiveTuple)),
-                |p| {
+                |p, _| {
                     a.merge(p);
                     Ok(())
                 },
@@ -319,7 +322,6 @@ fn print_record_stat(
             q.printer.record(r, &mut out.buf);
             out.maybe_flush()?;
         }
-        out.buf.push('\n');
     }
     Ok(())
 }

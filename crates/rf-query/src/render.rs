@@ -97,20 +97,25 @@ pub fn mpls(l: u32) -> String {
     s
 }
 
-/// Masks `a` to its first `bits` bits (0 leaves it unchanged, as nfdump's `%sn` does).
+/// Masks `a` to its first `bits` bits as nfdump's `%sn`/`%dn` do. A mask of 0 is a shift by
+/// the full word width in nfdump's C code, which x86 treats as a shift by 0: IPv4 stays
+/// unmasked and IPv6 keeps its upper 64 bits. Reproduced as observed.
 pub fn mask_addr(a: IpAddr, bits: u8) -> IpAddr {
-    if bits == 0 {
-        return a;
-    }
     match a {
         IpAddr::V4(v) => {
             let b = u32::from(bits.min(32));
-            let m = if b >= 32 { u32::MAX } else { !(u32::MAX >> b) };
+            let m = if b == 0 || b >= 32 {
+                u32::MAX
+            } else {
+                !(u32::MAX >> b)
+            };
             IpAddr::V4((u32::from(v) & m).into())
         }
         IpAddr::V6(v) => {
             let b = u32::from(bits.min(128));
-            let m = if b >= 128 {
+            let m = if b == 0 {
+                !(u128::MAX >> 64)
+            } else if b >= 128 {
                 u128::MAX
             } else {
                 !(u128::MAX >> b)
@@ -155,5 +160,7 @@ mod tests {
         let a: IpAddr = "10.57.12.190".parse().unwrap();
         assert_eq!(mask_addr(a, 16).to_string(), "10.57.0.0");
         assert_eq!(mask_addr(a, 0), a);
+        let b: IpAddr = "2001:db8::1:0:0:2".parse().unwrap();
+        assert_eq!(mask_addr(b, 0).to_string(), "2001:db8::");
     }
 }

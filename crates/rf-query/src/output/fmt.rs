@@ -554,10 +554,10 @@ impl Format {
                 let _ = write!(out, "{:6}", r.output);
             }
             Tok::Inam | Tok::Onam | Tok::Sloc | Tok::Dloc | Tok::Ivrfnam | Tok::Evrfnam => {}
-            Tok::Pkt => scaled_col(out, r.in_packets.wrapping_add(r.out_packets), plain),
+            Tok::Pkt => scaled_col(out, r.in_packets, plain),
             Tok::Ipkt => scaled_col(out, r.in_packets, plain),
             Tok::Opkt => scaled_col(out, r.out_packets, plain),
-            Tok::Byt => scaled_col(out, r.in_bytes.wrapping_add(r.out_bytes), plain),
+            Tok::Byt => scaled_col(out, r.in_bytes, plain),
             Tok::Ibyt => scaled_col(out, r.in_bytes, plain),
             Tok::Obyt => scaled_col(out, r.out_bytes, plain),
             Tok::Fl => {

@@ -167,9 +167,16 @@ impl Printer {
         }
     }
 
-    /// Writes one record.
+    /// Writes one record, numbering records in print order (`%cnt`, raw `RecordCount`).
     pub fn record(&mut self, r: &FlowRecord, out: &mut String) {
         self.seq += 1;
+        self.record_numbered(r, self.seq, out);
+    }
+
+    /// Writes one record with an explicit record number (its position in the input, as
+    /// nfdump numbers records in plain listings).
+    pub fn record_numbered(&mut self, r: &FlowRecord, seq: u64, out: &mut String) {
+        self.seq = seq;
         match &self.kind {
             Kind::Fmt(f) => f.render(r, self.seq, out),
             Kind::Raw => raw::render(r, self.seq, out),
@@ -190,11 +197,8 @@ impl Printer {
     /// Writes what follows the last record (`]`).
     pub fn epilog(&mut self, out: &mut String) {
         if let Kind::Json = self.kind {
-            if self.quiet {
-                if !self.json_first {
-                    out.push('\n');
-                }
-            } else {
+            // nfdump ends a quiet JSON listing without a newline.
+            if !self.quiet {
                 out.push_str("]\n");
             }
         }

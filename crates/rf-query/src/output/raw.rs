@@ -169,7 +169,8 @@ fn element(r: &FlowRecord, id: u8, out: &mut String) {
                 "dst mask", r.dst_mask, r.dst_mask
             );
             line(out, "fwd status", r.fwd_status);
-            line(out, "dst tos", r.dst_tos);
+            // nfdump 1.7.1's raw dump prints the source ToS on this line.
+            line(out, "dst tos", r.src_tos);
             line(out, "direction", r.dir);
             let _ = writeln!(
                 out,

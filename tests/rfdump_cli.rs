@@ -1,0 +1,106 @@
+//! rfdump's command line: usage errors, the default format, ndjson, -w round trip, quiet
+//! handling of a closed pipe.
+
+use std::io::Read;
+use std::process::Stdio;
+
+use crate::util::{cmd, fixture, run, stderr, stdout};
+
+const GEN: &str = "nfdump/gen-query/gen.nf";
+
+#[test]
+fn bad_values_are_one_line_usage_errors() {
+    for args in [
+        vec!["-r", "x", "-o", "bogus"],
+        vec!["-c", "0", "-r", "x"],
+        vec!["-s", "nothing", "-r", "x"],
+        vec!["-A", "srcip4", "-r", "x"],
+        vec!["--no-such-option"],
+    ] {
+        let mut c = cmd("rfdump");
+        c.args(&args);
+        if args.contains(&"x") {
+            // A real file so the error is about the bad value.
+            let pos = args.iter().position(|a| *a == "x").unwrap_or(0);
+            let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            a[pos] = fixture(GEN).display().to_string();
+            c = cmd("rfdump");
+            c.args(&a);
+        }
+        let out = run(&mut c);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{args:?} printed to stdout");
+    }
+    let out = run(cmd("rfdump").args(["-r", &fixture(GEN).display().to_string(), "-o", "bogus"]));
+    assert_eq!(stderr(&out), "rfdump: Unknown output mode 'bogus'\n");
+}
+
+#[test]
+fn default_format_is_line() {
+    let f = fixture(GEN).display().to_string();
+    let a = run(cmd("rfdump").args(["-r", &f, "-c", "5"]));
+    let b = run(cmd("rfdump").args(["-r", &f, "-c", "5", "-o", "line"]));
+    let first = |o: &std::process::Output| stdout(o).lines().take(6).collect::<Vec<_>>().join("\n");
+    assert_eq!(first(&a), first(&b));
+    assert!(stdout(&a).starts_with("Date first seen             Duration     Proto"));
+}
+
+#[test]
+fn ndjson_is_one_object_per_record() {
+    let f = fixture(GEN).display().to_string();
+    let out = run(cmd("rfdump").args(["-r", &f, "-o", "ndjson", "-c", "50"]));
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 50);
+    for l in lines {
+        assert!(
+            l.starts_with("{\"first\":\"2026-12-30T") && l.ends_with('}'),
+            "{l}"
+        );
+        assert!(
+            l.contains("\"src_addr\":\"") && l.contains("\"in_bytes\":"),
+            "{l}"
+        );
+    }
+}
+
+#[test]
+fn closed_pipe_ends_quietly() {
+    let f = fixture(GEN).display().to_string();
+    let mut child = cmd("rfdump")
+        .args(["-r", &f, "-o", "extended"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rfdump");
+    let mut so = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 100];
+    so.read_exact(&mut first).expect("some output");
+    drop(so);
+    let status = child.wait().expect("wait");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("stderr text");
+    assert!(status.success(), "exit {status:?}");
+    assert!(err.is_empty(), "stderr: {err}");
+}
+
+#[test]
+fn write_then_read_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let w = dir.path().join("subset.rf");
+    let f = fixture(GEN).display().to_string();
+    let out = run(cmd("rfdump").args(["-r", &f, "-w", &w.display().to_string(), "proto", "udp"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "-w prints nothing");
+    let back = run(cmd("rfdump").args(["-r", &w.display().to_string(), "-o", "pipe"]));
+    let orig = run(cmd("rfdump").args(["-r", &f, "-o", "pipe", "proto", "udp"]));
+    assert!(back.status.success(), "{}", stderr(&back));
+    assert_eq!(stdout(&back), stdout(&orig));
+    assert_eq!(stdout(&back).lines().count(), 786);
+}

@@ -244,11 +244,80 @@ fn summary_counts_what_was_sent() {
     let n = csv_rows(&flows).len() - 1;
     let err = stderr(&out);
     assert!(
-        err.contains(&format!("sent {n} flows in 1 packets")),
+        err.contains(&format!("sent {n} flows in 1 packet (")),
         "{err}"
     );
     assert!(err.contains("as IPFIX"), "{err}");
     assert!(err.contains("not matching the filter"), "{err}");
+}
+
+#[test]
+fn directories_and_ranges_replay_every_file() {
+    if !have_nfdump("directories_and_ranges_replay_every_file") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("flows");
+    std::fs::create_dir(&dir).unwrap();
+    for (name, slot) in [
+        ("v171-nfcapd-v9-none.nf", "nfcapd.202701010615"),
+        ("v171-nfcapd-v5-none.nf", "nfcapd.202701010620"),
+        ("v171-nfcapd-ipfix-none.nf", "nfcapd.202701010625"),
+    ] {
+        std::fs::copy(sample(name), dir.join(slot)).unwrap();
+    }
+    let d = dir.to_str().unwrap();
+    // -R dir: every file (nfdump reads `-r dir` the same way).
+    let (out, got, _d) = replay(&["-R", d]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_same_flows(&dir, &got, &drop_for("9"), &[]);
+    assert!(stderr(&out).contains("from 3 files"), "{}", stderr(&out));
+    // -R dir/first:last: the first two files only.
+    let range = format!("{d}/nfcapd.202701010615:nfcapd.202701010620");
+    let (out, got, _d) = replay(&["-R", &range]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let want = without(
+        csv_rows(
+            &Command::new("nfdump")
+                .env("TZ", "UTC")
+                .args(["-R", &range, "-o", "csv"])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap(),
+        ),
+        &drop_for("9"),
+    );
+    assert_eq!(without(nfdump_csv(&got), &drop_for("9")), want);
+}
+
+#[test]
+fn ipv6_target() {
+    // A plain socket on ::1 as the receiver (skipped where the host has no IPv6 loopback).
+    let Ok(sink) = std::net::UdpSocket::bind("[::1]:0") else {
+        eprintln!("note: ipv6_target skipped: no IPv6 loopback");
+        return;
+    };
+    sink.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let port = sink.local_addr().unwrap().port().to_string();
+    let src = sample("v171-nfcapd-v9-none.nf");
+    let out = run(cmd("rfreplay").args([
+        "-r",
+        src.to_str().unwrap(),
+        "-6",
+        "-H",
+        "::1",
+        "-p",
+        &port,
+        "-v",
+        "10",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut buf = [0u8; 2048];
+    let n = sink.recv(&mut buf).expect("a datagram on ::1");
+    assert!(n > 16);
+    assert_eq!(&buf[..2], &[0, 10], "an IPFIX message");
+    assert_eq!(usize::from(u16::from_be_bytes([buf[2], buf[3]])), n);
 }
 
 #[test]

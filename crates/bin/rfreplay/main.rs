@@ -307,9 +307,10 @@ fn summary(enc: &Encoder, c: &Counts, dest: &target::Target, v: Version, files: 
         Version::Ipfix => "IPFIX",
     };
     let mut line = format!(
-        "rfreplay: sent {} flows in {} packets ({} bytes) to {} as {proto}; read {} flows from {} file{}",
+        "rfreplay: sent {} flows in {} packet{} ({} bytes) to {} as {proto}; read {} flows from {} file{}",
         s.flows,
         s.packets,
+        if s.packets == 1 { "" } else { "s" },
         s.bytes,
         dest.addr(),
         c.read,

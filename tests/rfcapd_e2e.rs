@@ -315,6 +315,106 @@ fn usage_errors_are_one_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// Kills a detached process by pid on drop (the `-D` daemon is not our child).
+struct PidGuard(u32);
+
+impl Drop for PidGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
+    }
+}
+
+fn wait_until(what: &str, f: impl Fn() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn daemon_writes_pid_file_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("rfcapd.pid");
+    let port = free_udp_port();
+    let out = run(cmd("rfcapd")
+        .arg("-w")
+        .arg(dir.path())
+        .args(["-p", &port.to_string(), "-b", "127.0.0.1", "-D", "-P"])
+        .arg(&pidfile));
+    assert!(out.status.success(), "{}", stderr(&out));
+    wait_until("pid file", || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|s| s.trim().parse::<u32>().is_ok())
+    });
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _guard = PidGuard(pid);
+    // A second collector with the same pid file refuses to start.
+    let again = run(cmd("rfcapd")
+        .arg("-w")
+        .arg(dir.path())
+        .args(["-p", &free_udp_port().to_string(), "-b", "127.0.0.1", "-P"])
+        .arg(&pidfile));
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert!(stderr(&again).contains("is running"));
+    // The daemon binds after starting; datagrams sent too early would be lost.
+    wait_until("socket bound", || {
+        UdpSocket::bind(("127.0.0.1", port)).is_err()
+    });
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.send_to(&v5(0, 0, 5), ("127.0.0.1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_until("pid file removal", || !pidfile.exists());
+    assert_eq!(all_records(dir.path()).len(), 5);
+}
+
+#[test]
+fn ipv6_listener_records_ipv6_exporter() {
+    if UdpSocket::bind("[::1]:0").is_err() {
+        eprintln!("note: skipping IPv6 test, no ::1 on this host");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = UdpSocket::bind("[::1]:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = cmd("rfcapd");
+    c.arg("-w")
+        .arg(dir.path())
+        .args(["-6", "-b", "::1", "-p", &port.to_string()]);
+    let g = Guard::start(c);
+    g.wait_for("Startup rfcapd.");
+    let s = UdpSocket::bind("[::1]:0").unwrap();
+    s.send_to(&v5(0, 0, 2), ("::1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (st, log) = g.terminate();
+    assert!(st.success(), "{log:?}");
+    let recs = all_records(dir.path());
+    assert_eq!(recs.len(), 2);
+    assert_eq!(
+        recs[0].received_ip,
+        "::1".parse::<std::net::IpAddr>().unwrap()
+    );
+    assert!(recs[0].ext.has(rf_format::ext_id::IP_RECEIVED_V6));
+}
+
 // ------------------------------------------------------------ differential vs nfcapd
 
 fn require_tools() -> bool {

@@ -54,7 +54,8 @@ pub fn is_daemon_child() -> bool {
     std::env::var_os(DAEMON_CHILD).is_some()
 }
 
-/// Starts a detached copy of this process with the same arguments and returns its pid.
+/// Starts a detached copy of this process with the same arguments and returns its pid. The
+/// working directory is kept so relative paths in the arguments mean the same to the child.
 ///
 /// # Errors
 /// The executable cannot be found or started.
@@ -68,7 +69,6 @@ pub fn daemonize() -> Result<u32> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
-        .current_dir("/")
         .spawn()
         .context("cannot start daemon")?;
     Ok(child.id())

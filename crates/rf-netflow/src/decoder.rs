@@ -414,8 +414,6 @@ impl Decoder {
             self.hold(id, body, ctx);
             return 0;
         };
-        // Cloning the template is cheap next to decoding and frees `self` for the exporter.
-        let t = t.clone();
         self.decode_records(&t, body, ctx, out)
     }
 
@@ -468,7 +466,7 @@ impl Decoder {
         let mut keep = VecDeque::with_capacity(self.held.len());
         while let Some(h) = self.held.pop_front() {
             let t = (h.exporter == exporter)
-                .then(|| self.templates.get(exporter, h.template).cloned())
+                .then(|| self.templates.get(exporter, h.template))
                 .flatten();
             match t {
                 Some(t) => {

@@ -7,6 +7,7 @@
 //! been checked against the bytes actually present.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rf_format::{ExtSet, ext_id};
 
@@ -392,7 +393,8 @@ fn parse_ipfix_template(
 /// Templates of all exporters, keyed by (exporter index, template id), with caps.
 #[derive(Debug, Default)]
 pub struct Store {
-    map: HashMap<(usize, u16), Template>,
+    // Shared so a data set can hold its template while the decoder updates exporter state.
+    map: HashMap<(usize, u16), Arc<Template>>,
     per_exporter: HashMap<usize, usize>,
 }
 
@@ -407,13 +409,13 @@ impl Store {
             }
             *n += 1;
         }
-        self.map.insert(key, t);
+        self.map.insert(key, Arc::new(t));
         Ok(())
     }
 
     /// The template `id` of `exporter`.
-    pub fn get(&self, exporter: usize, id: u16) -> Option<&Template> {
-        self.map.get(&(exporter, id))
+    pub fn get(&self, exporter: usize, id: u16) -> Option<Arc<Template>> {
+        self.map.get(&(exporter, id)).cloned()
     }
 
     /// Removes one template.

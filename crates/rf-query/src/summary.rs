@@ -99,7 +99,7 @@ pub fn csv(rep: &ScanReport) -> String {
     let s = &rep.passed_stats;
     let (bps, pps, bpp) = averages(s);
     format!(
-        "\nSummary\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\n{},{},{},{bps},{pps},{bpp}\n",
+        "Summary\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\n{},{},{},{bps},{pps},{bpp}\n",
         s.flows, s.bytes, s.packets
     )
 }

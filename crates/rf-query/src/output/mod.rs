@@ -99,8 +99,7 @@ pub fn parse_kind(
         "json" => Ok(Kind::Json),
         "ndjson" => Ok(Kind::Ndjson),
         "pipe" => Ok(Kind::Pipe),
-        // Wired to output::csv once that module lands.
-        "csv" => Err(FormatError::Unknown(spec.to_string())),
+        "csv" => Ok(Kind::Csv),
         "null" => Ok(Kind::Null),
         other => match fmt::predefined(other) {
             Some(f) => fmt(f, opts),
@@ -147,6 +146,7 @@ impl Printer {
     pub fn header_line(&self) -> Option<String> {
         match &self.kind {
             Kind::Fmt(f) => Some(f.header()),
+            Kind::Csv => Some(csv::HEADER.to_string()),
             _ => None,
         }
     }
@@ -189,7 +189,10 @@ impl Printer {
             }
             Kind::Ndjson => ndjson::render(r, out),
             Kind::Pipe => pipe::render(r, out),
-            Kind::Csv => {}
+            Kind::Csv => {
+                let _ = csv::render(out, r);
+                out.push('\n');
+            }
             Kind::Null => {}
         }
     }

@@ -1,5 +1,7 @@
 //! Test support for the encoder tests: a real nfcapd on a free loopback port as the receiver,
-//! stopped by a Drop guard so no collector outlives a test, and `nfdump -o csv` of what it wrote.
+//! stopped by a Drop guard so no collector outlives a test, `nfdump -o csv` of what it wrote,
+//! and sample records that fill every field the encoders carry. The root integration tests of
+//! rfreplay include this file too.
 
 #![allow(dead_code)]
 
@@ -7,6 +9,8 @@ use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use rf_format::{FlowRecord, ext_id};
 
 /// Whether the nfdump tools are installed. When they are not, tests print a note and pass,
 /// unless RFLOW_REQUIRE_NFDUMP=1 (CI), where a missing tool is a failure.
@@ -165,4 +169,106 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
 /// `nfdump -r file -o raw` (UTC) as text.
 pub fn nfdump_raw(file: &Path) -> String {
     nfdump_with(file, "raw", &[])
+}
+
+/// Records covering both families, ICMP and every optional group.
+pub fn sample_records() -> Vec<FlowRecord> {
+    let mut full = FlowRecord {
+        nfversion: 9,
+        engine_type: 1,
+        engine_id: 2,
+        first_ms: 1_700_000_000_123,
+        last_ms: 1_700_000_004_567,
+        in_packets: 12,
+        in_bytes: 3456,
+        src_port: 40000,
+        dst_port: 443,
+        proto: 6,
+        tcp_flags: 0x1b,
+        fwd_status: 64,
+        src_tos: 0x20,
+        src_addr: "10.1.2.3".parse().unwrap(),
+        dst_addr: "192.0.2.77".parse().unwrap(),
+        input: 7,
+        output: 70_000,
+        src_mask: 24,
+        dst_mask: 16,
+        dir: 1,
+        dst_tos: 0x28,
+        biflow_dir: 0,
+        end_reason: 2,
+        flows: 1,
+        out_packets: 9,
+        out_bytes: 8765,
+        src_vlan: 100,
+        dst_vlan: 200,
+        src_as: 64512,
+        dst_as: 4_200_000_000,
+        next_as: 65001,
+        prev_as: 65002,
+        ip_next_hop: "10.9.9.9".parse().unwrap(),
+        bgp_next_hop: "10.8.8.8".parse().unwrap(),
+        mpls: [
+            (100 << 4) | (1 << 1),
+            (200 << 4) | (2 << 1),
+            (300 << 4) | 1,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ],
+        in_src_mac: 0x0011_2233_4455,
+        out_dst_mac: 0x6677_8899_aabb,
+        in_dst_mac: 0x0a0b_0c0d_0e0f,
+        out_src_mac: 0x1a1b_1c1d_1e1f,
+        ..FlowRecord::default()
+    };
+    for id in [
+        ext_id::GENERIC,
+        ext_id::IPV4,
+        ext_id::FLOW_MISC,
+        ext_id::CNT_FLOW,
+        ext_id::VLAN,
+        ext_id::AS_ROUTING,
+        ext_id::AS_ADJACENT,
+        ext_id::IP_NEXT_HOP_V4,
+        ext_id::BGP_NEXT_HOP_V4,
+        ext_id::MPLS,
+        ext_id::MAC,
+    ] {
+        full.ext.set(id);
+    }
+    let mut v6 = full.clone();
+    v6.ext.clear(ext_id::IPV4);
+    v6.ext.set(ext_id::IPV6);
+    v6.src_addr = "2001:db8::1".parse().unwrap();
+    v6.dst_addr = "2001:db8:ffff::2".parse().unwrap();
+    v6.ip_next_hop = "2001:db8::9".parse().unwrap();
+    v6.bgp_next_hop = "2001:db8::8".parse().unwrap();
+    v6.src_mask = 64;
+    v6.dst_mask = 48;
+    v6.proto = 17;
+    v6.tcp_flags = 0;
+    let mut icmp = FlowRecord {
+        first_ms: 1_700_000_010_000,
+        last_ms: 1_700_000_010_000,
+        in_packets: 1,
+        in_bytes: 84,
+        proto: 1,
+        dst_port: (3 << 8) | 1,
+        src_addr: "10.0.0.1".parse().unwrap(),
+        dst_addr: "10.0.0.2".parse().unwrap(),
+        ..FlowRecord::default()
+    };
+    icmp.ext.set(ext_id::GENERIC);
+    icmp.ext.set(ext_id::IPV4);
+    let mut icmp6 = icmp.clone();
+    icmp6.proto = 58;
+    icmp6.dst_port = 128 << 8;
+    icmp6.src_addr = "fe80::1".parse().unwrap();
+    icmp6.dst_addr = "ff02::1".parse().unwrap();
+    vec![full, v6, icmp, icmp6]
 }

@@ -25,6 +25,8 @@ pub struct Plan {
     pub order: Option<(Order, bool)>,
     pub top: usize,
     pub compression: rf_format::Compression,
+    pub packet_limit: Option<(bool, u64)>,
+    pub byte_limit: Option<(bool, u64)>,
 }
 
 fn usage(msg: impl Into<String>) -> anyhow::Error {
@@ -136,8 +138,21 @@ pub fn plan(a: &Args) -> Result<Plan> {
             agg_mode = None;
         }
     }
-    if a.packet_limit.is_some() || a.byte_limit.is_some() {
-        bail!(usage("-l/-L packet and byte limits are not supported yet"));
+    let limit_of = |v: &Option<String>| -> Result<Option<(bool, u64)>> {
+        v.as_deref()
+            .map(|s| stat::parse_limit(s).map_err(usage))
+            .transpose()
+    };
+    let packet_limit = limit_of(&a.packet_limit)?;
+    let byte_limit = limit_of(&a.byte_limit)?;
+    if (packet_limit.is_some() || byte_limit.is_some())
+        && stats.is_empty()
+        && record_stat.is_none()
+        && agg_mode.is_none()
+    {
+        bail!(usage(
+            "Packet and byte limits (-l/-L) apply only to statistics (-s) and aggregation (-a)"
+        ));
     }
     let top = match &a.top {
         None => {
@@ -181,6 +196,8 @@ pub fn plan(a: &Args) -> Result<Plan> {
         order,
         top,
         compression,
+        packet_limit,
+        byte_limit,
     })
 }
 

@@ -73,6 +73,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         order: plan.order,
         top: plan.top,
         progress: plan.files.len() > 4 && rf_cli::stderr_is_terminal(),
+        packet_limit: plan.packet_limit,
+        byte_limit: plan.byte_limit,
     };
     let mut out = rf_cli::stdout();
     let outcome = query::execute(

@@ -54,6 +54,10 @@ pub struct Query<'a> {
     pub top: usize,
     /// Show progress on stderr.
     pub progress: bool,
+    /// `-l` packet limit for element statistics.
+    pub packet_limit: Option<(bool, u64)>,
+    /// `-L` byte limit for element statistics.
+    pub byte_limit: Option<(bool, u64)>,
 }
 
 /// What a run met besides its output.
@@ -135,6 +139,12 @@ pub fn execute(
         progress: q.progress,
     };
     let stats_mode = !q.stats.is_empty() || q.record_stat.is_some();
+    if let Some(l) = q.byte_limit {
+        out.buf.push_str(&stat::limit_line("Byte", "bytes", l));
+    }
+    if let Some(l) = q.packet_limit {
+        out.buf.push_str(&stat::limit_line("Packet", "packets", l));
+    }
     let writing = sink.is_some() && !stats_mode;
     let header = !q.quiet && !stats_mode && !writing;
     if header {
@@ -212,6 +222,8 @@ pub fn execute(
                 plain: q.plain,
                 long_v6: q.long_v6,
                 quiet: q.quiet || sink.is_some(),
+                packet_limit: q.packet_limit,
+                byte_limit: q.byte_limit,
             };
             for (spec, map) in q.stats.iter().zip(stat::into_maps(p)) {
                 stat::print_tables(spec, map, &report.passed_stats, topts, &mut out.buf);

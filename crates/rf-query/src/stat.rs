@@ -376,6 +376,48 @@ pub struct TableOptions {
     pub long_v6: bool,
     /// `-q`: no title and header lines.
     pub quiet: bool,
+    /// `-l`: keep entries whose packets are above (`false`) or below (`true`) the number.
+    pub packet_limit: Option<(bool, u64)>,
+    /// `-L`: the same for bytes.
+    pub byte_limit: Option<(bool, u64)>,
+}
+
+/// Parses an `-l`/`-L` value `[+|-]N[b|k|m|g]` (1000-based) into (below, N).
+///
+/// # Errors
+/// A message naming the bad value.
+pub fn parse_limit(s: &str) -> Result<(bool, u64), String> {
+    let (below, rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (digits, mul) = match rest.as_bytes().last().map(u8::to_ascii_lowercase) {
+        Some(b'b') => (&rest[..rest.len() - 1], 1),
+        Some(b'k') => (&rest[..rest.len() - 1], 1_000),
+        Some(b'm') => (&rest[..rest.len() - 1], 1_000_000),
+        Some(b'g') => (&rest[..rest.len() - 1], 1_000_000_000),
+        _ => (rest, 1),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("Invalid limit '{s}'"))?;
+    Ok((below, n.saturating_mul(mul)))
+}
+
+/// The line nfdump prints for a limit.
+pub fn limit_line(what: &str, unit: &str, l: (bool, u64)) -> String {
+    format!(
+        "{what} limit: {} {} {unit}\n",
+        if l.0 { '<' } else { '>' },
+        l.1
+    )
+}
+
+fn within(v: u64, l: Option<(bool, u64)>) -> bool {
+    match l {
+        None => true,
+        Some((true, n)) => v < n,
+        Some((false, n)) => v > n,
+    }
 }
 
 fn value_text(show: Show, k: &Key, long_v6: bool) -> String {
@@ -422,6 +464,17 @@ pub fn print_tables(
     out: &mut String,
 ) {
     let mut entries: Vec<(Key, Counters)> = map.into_iter().collect();
+    if opts.packet_limit.is_some() || opts.byte_limit.is_some() {
+        // Limits use the counters of the first order's direction, before ranking.
+        let d = spec
+            .orders
+            .first()
+            .map_or(Order::Flows, |o| o.0)
+            .direction();
+        entries.retain(|(_, c)| {
+            within(c.packets(d), opts.packet_limit) && within(c.bytes(d), opts.byte_limit)
+        });
+    }
     let long = opts.long_v6 && spec.ty.show == Show::Addr;
     let w = if long { 39 } else { 17 };
     for &(order, asc) in &spec.orders {
@@ -499,6 +552,10 @@ mod tests {
         assert!(matches!(parse("record/bytes"), Ok(StatRequest::Record(_))));
         assert_eq!(parse("bogus").unwrap_err(), "Unknown stat: 'bogus'!");
         assert!(parse("ip/tstart").is_err());
+        assert_eq!(parse_limit("-2m"), Ok((true, 2_000_000)));
+        assert_eq!(parse_limit("+1k"), Ok((false, 1000)));
+        assert_eq!(parse_limit("100"), Ok((false, 100)));
+        assert!(parse_limit("x").is_err());
         let StatRequest::Element(s) = parse("proto").unwrap() else {
             panic!("element stat")
         };

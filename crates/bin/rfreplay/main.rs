@@ -131,10 +131,11 @@ fn parse_version(s: &str) -> Result<Version, String> {
         .ok_or_else(|| format!("Invalid netflow version: {s} (use 5, 9 or 10)"))
 }
 
+/// A rate or speed-up factor: positive, and not so small that one step takes years.
 fn positive_f64(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("'{s}' is not a positive number")),
+        Ok(v) if v.is_finite() && v >= 0.001 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of at least 0.001")),
     }
 }
 

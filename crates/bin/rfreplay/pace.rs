@@ -45,25 +45,31 @@ impl Pacer {
         let start = *self.start.get_or_insert(now);
         let mut due = Duration::ZERO;
         if let Some(rate) = self.rate {
-            due = due.max(Duration::from_secs_f64(self.sent as f64 / rate));
+            due = due.max(secs(self.sent as f64 / rate));
         }
         if let Some(factor) = self.factor {
             // Flows leave an exporter when they end, and files are in export order, so end
             // times give the original pace (as nfreplay -z). Flows out of order go at once.
             let origin = *self.origin_ms.get_or_insert(r.last_ms);
             let ahead_ms = r.last_ms.saturating_sub(origin) as f64 / factor;
-            due = due.max(Duration::from_secs_f64(ahead_ms / 1000.0));
+            due = due.max(secs(ahead_ms / 1000.0));
         }
         self.sent += 1;
-        (start + due)
-            .checked_duration_since(now)
-            .filter(|d| !d.is_zero())
+        match start.checked_add(due) {
+            Some(t) => t.checked_duration_since(now).filter(|d| !d.is_zero()),
+            None => Some(Duration::MAX),
+        }
     }
 
     /// Sleeps for `d`.
     pub fn sleep(&self, d: Duration) {
         std::thread::sleep(d);
     }
+}
+
+/// Seconds as a duration, saturating instead of panicking on huge values.
+fn secs(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]

@@ -73,15 +73,21 @@ impl Collector {
                 .expect("start nfcapd");
             let t0 = Instant::now();
             while t0.elapsed() < Duration::from_secs(5) {
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // the port was taken in between: retry with another
+                }
                 if udp_bound(port) {
+                    // Bound by nfcapd, not by someone who took the port first: a collector
+                    // that failed to bind exits at once.
+                    std::thread::sleep(Duration::from_millis(50));
+                    if child.try_wait().ok().flatten().is_some() {
+                        break;
+                    }
                     return Collector {
                         child: Some(child),
                         port,
                         dir: Some(dir),
                     };
-                }
-                if child.try_wait().ok().flatten().is_some() {
-                    break; // the port was taken in between: retry with another
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }

@@ -343,3 +343,51 @@ fn sink_errors_propagate_and_the_encoder_recovers() {
     enc.push(&r, 3, &mut |_: &[u8]| Ok::<(), &str>(())).unwrap();
     assert!(enc.has_pending());
 }
+
+#[test]
+fn many_shapes_reuse_template_ids_safely() {
+    // 2048 distinct shapes (every combination of 11 optional groups), more than the encoder
+    // keeps: ids are reused, each announced again before its data.
+    let groups = [
+        ext_id::FLOW_MISC,
+        ext_id::CNT_FLOW,
+        ext_id::VLAN,
+        ext_id::AS_ROUTING,
+        ext_id::AS_ADJACENT,
+        ext_id::MPLS,
+        ext_id::MAC,
+        ext_id::IP_INFO,
+        ext_id::FLOW_ID,
+        ext_id::OBSERVATION,
+        ext_id::VRF,
+    ];
+    let recs: Vec<FlowRecord> = (0..2048u32)
+        .map(|m| {
+            let mut r = record(m, false);
+            r.ext.clear(ext_id::VLAN);
+            r.src_vlan = 42;
+            r.dst_vlan = 43;
+            for (b, id) in groups.iter().enumerate() {
+                if m & (1 << b) != 0 {
+                    r.ext.set(*id);
+                }
+            }
+            r
+        })
+        .collect();
+    for v in [Version::V9, Version::Ipfix] {
+        let (pkts, stats) = encode(&Config::new(v), &recs);
+        assert_eq!(stats.flows, 2048);
+        let mut s = Stream::default();
+        for p in &pkts {
+            s.parse(p, v == Version::Ipfix);
+        }
+        assert_eq!(s.records.len(), 2048);
+        assert!(s.templates.keys().all(|&id| id < 256 + 1024));
+        for (r, got) in recs.iter().zip(&s.records) {
+            assert_eq!(be_n(&got[&7]), u64::from(r.src_port));
+            assert_eq!(got.contains_key(&58), r.ext.has(ext_id::VLAN));
+            assert_eq!(got.contains_key(&148), r.ext.has(ext_id::FLOW_ID));
+        }
+    }
+}

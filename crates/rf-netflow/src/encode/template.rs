@@ -19,6 +19,8 @@ const V9_HEADER: usize = 20;
 const IPFIX_HEADER: usize = 16;
 /// Set header: id and length.
 const SET_HEADER: usize = 4;
+/// Most templates kept at once.
+const MAX_TEMPLATES: usize = 1024;
 
 struct Template {
     id: u16,
@@ -100,10 +102,18 @@ impl TemplateBuilder {
         if let Some(&i) = self.by_shape.get(&shape) {
             return i;
         }
+        if self.templates.len() >= MAX_TEMPLATES {
+            // Far more shapes than real data has: start over with fresh ids rather than let
+            // the table (and a collector's) grow without bound. Reused ids are announced again
+            // before their first data set, and collectors replace a template on redefinition.
+            self.close_set();
+            self.templates.clear();
+            self.by_shape.clear();
+        }
         let fields = fields_of(shape);
         let record_len = fields.iter().map(|f| f.len()).sum();
         let i = self.templates.len();
-        // Shapes are a small bit set, so ids never come near the u16 limit; saturate anyway.
+        // At most MAX_TEMPLATES ids, far below the u16 limit.
         let id = u16::try_from(usize::from(ie::v9::MIN_DATA_SET) + i).unwrap_or(u16::MAX);
         self.templates.push(Template {
             id,

@@ -126,6 +126,8 @@ fn check_template_protocol(version: Version) {
     assert!(raw.contains("bgp next hop =       2001:db8::8"), "{raw}");
     assert!(raw.contains("first        =     1700000000123"), "{raw}");
     assert!(raw.contains("last         =     1700000004567"), "{raw}");
+    assert!(raw.contains("ingress VRF  =                 5"), "{raw}");
+    assert!(raw.contains("egress VRF   =                 6"), "{raw}");
 }
 
 #[test]
@@ -147,9 +149,11 @@ fn ipfix_fields_arrive_in_nfcapd() {
         return;
     }
     check_template_protocol(Version::Ipfix);
-    // IPFIX also carries the flow end reason to nfcapd 1.7.1.
+    // IPFIX also carries the flow end reason and the observation ids to nfcapd 1.7.1.
     let (_, raw) = received(Version::Ipfix, &sample_records()[..1]);
     assert!(raw.contains("end reason   =              0x02"), "{raw}");
+    assert!(raw.contains("obs domainID =         0x00058"), "{raw}");
+    assert!(raw.contains("obs pointID  =      0x000000004d"), "{raw}");
 }
 
 #[test]

@@ -244,9 +244,15 @@ pub fn sample_records() -> Vec<FlowRecord> {
         ext_id::BGP_NEXT_HOP_V4,
         ext_id::MPLS,
         ext_id::MAC,
+        ext_id::OBSERVATION,
+        ext_id::VRF,
     ] {
         full.ext.set(id);
     }
+    full.obs_domain_id = 88;
+    full.obs_point_id = 77;
+    full.ingress_vrf = 5;
+    full.egress_vrf = 6;
     let mut v6 = full.clone();
     v6.ext.clear(ext_id::IPV4);
     v6.ext.set(ext_id::IPV6);

@@ -296,11 +296,12 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     enc.flush(now_ms(), &mut sink)
         .with_context(|| dest.describe())?;
     dest.check_delivered().with_context(|| dest.describe())?;
-    summary(&enc, &counts, &dest, version, &files);
+    summary(&enc, &counts, &dest, version);
     Ok(ExitCode::SUCCESS)
 }
 
-fn summary(enc: &Encoder, c: &Counts, dest: &target::Target, v: Version, files: &[PathBuf]) {
+/// The one-line report on stderr: what was sent, and why other flows were not.
+fn summary(enc: &Encoder, c: &Counts, dest: &target::Target, v: Version) {
     let s = enc.stats();
     let proto = match v {
         Version::V5 => "NetFlow v5",
@@ -316,7 +317,7 @@ fn summary(enc: &Encoder, c: &Counts, dest: &target::Target, v: Version, files: 
         dest.addr(),
         c.read,
         c.files,
-        if files.len() == 1 { "" } else { "s" },
+        if c.files == 1 { "" } else { "s" },
     );
     if c.outside_window > 0 {
         line += &format!(", {} outside the time window", c.outside_window);

@@ -104,3 +104,34 @@ fn write_then_read_back() {
     assert_eq!(stdout(&back), stdout(&orig));
     assert_eq!(stdout(&back).lines().count(), 786);
 }
+
+#[test]
+fn output_does_not_depend_on_thread_count() {
+    let range = fixture("nfdump/gen-query/r1").display().to_string();
+    for args in [
+        vec!["-R", range.as_str(), "-A", "srcip4/16,proto", "-o", "pipe"],
+        vec!["-R", range.as_str(), "-a", "-o", "long"],
+        vec![
+            "-R",
+            range.as_str(),
+            "-s",
+            "ip/bytes",
+            "-s",
+            "dstport",
+            "-n",
+            "0",
+        ],
+        vec!["-R", range.as_str(), "-O", "tstart", "-o", "csv"],
+    ] {
+        let once = |threads: &str| {
+            let out = run(cmd("rfdump").env("RAYON_NUM_THREADS", threads).args(&args));
+            assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+            stdout(&out)
+                .lines()
+                .filter(|l| !l.starts_with("Sys: "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(once("1"), once("3"), "{args:?}");
+    }
+}

@@ -45,7 +45,15 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let plan = config::plan(&args)?;
     let filter = &plan.filter;
-    let pred = |r: &rf_format::FlowRecord| filter.matches(r);
+    let pred = |r: &rf_format::FlowRecord, c: &rf_query::engine::RecordCtx<'_>| {
+        let ctx = rf_filter::Context {
+            ident: Some(c.ident),
+            record_no: c.record_no,
+        };
+        filter.matches_ctx(r, &ctx)
+    };
+    let block_pred = |s: &rf_format::BlockSummary| filter.may_match_block(s);
+    let skip_blocks = !filter.uses_count() && !filter.is_any();
     let mut writer = match &args.write {
         Some(p) => {
             let opts = rf_format::native::WriterOptions {
@@ -61,6 +69,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let q = Query {
         files: &plan.files,
         filter: &pred,
+        block_filter: skip_blocks.then_some(&block_pred as rf_query::engine::BlockPredicate<'_>),
+        sequential: filter.uses_count(),
         window: plan.window,
         limit: plan.limit,
         printer: Printer::new(plan.kind, args.quiet),

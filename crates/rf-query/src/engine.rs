@@ -10,7 +10,7 @@ use std::io;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
-use rf_format::{FileStats, FlowFile, FlowRecord};
+use rf_format::{BlockSummary, FileStats, FlowFile, FlowRecord};
 
 /// Work done per block on a worker thread, merged in input order.
 pub trait Partial: Send {
@@ -24,8 +24,21 @@ pub trait Partial: Send {
     }
 }
 
+/// Where a record was read: the file's ident and the record's 1-based number in reading order
+/// (exact only in a sequential scan; see [`ScanOptions::sequential`]).
+#[derive(Clone, Copy, Debug)]
+pub struct RecordCtx<'a> {
+    /// Ident string of the file.
+    pub ident: &'a str,
+    /// Record number in reading order.
+    pub record_no: u64,
+}
+
 /// A record predicate (the compiled filter).
-pub type Predicate<'a> = &'a (dyn Fn(&FlowRecord) -> bool + Sync);
+pub type Predicate<'a> = &'a (dyn Fn(&FlowRecord, &RecordCtx<'_>) -> bool + Sync);
+
+/// A block predicate: `false` when no record of a block with this summary can pass.
+pub type BlockPredicate<'a> = &'a (dyn Fn(&BlockSummary) -> bool + Sync);
 
 /// What to read and which records pass.
 pub struct ScanOptions<'a> {
@@ -39,6 +52,10 @@ pub struct ScanOptions<'a> {
     pub limit: Option<u64>,
     /// Show a progress line on stderr.
     pub progress: bool,
+    /// Skips blocks whose summary cannot match (native files keep summaries).
+    pub block_filter: Option<BlockPredicate<'a>>,
+    /// Read block by block on one thread, numbering records exactly (filters using `count`).
+    pub sequential: bool,
 }
 
 /// Counts and totals of one scan, for the summary footer.
@@ -69,6 +86,21 @@ struct BlockOut<P> {
     error: Option<String>,
 }
 
+/// Whether block `i` may hold passing records, by its summary (when the file keeps one).
+fn block_may_pass(file: &dyn FlowFile, i: usize, opts: &ScanOptions<'_>) -> bool {
+    let Some(sum) = file.block_summary(i) else {
+        return true;
+    };
+    if let Some((s, e)) = opts.window
+        && sum.records > 0
+        && (sum.max_last_ms < s || sum.min_first_ms > e)
+    {
+        return false;
+    }
+    opts.block_filter.is_none_or(|f| f(sum))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_block<P: Partial>(
     file: &dyn FlowFile,
     path: &std::path::Path,
@@ -76,7 +108,20 @@ fn run_block<P: Partial>(
     opts: &ScanOptions<'_>,
     mut part: P,
     budget: Option<u64>,
+    first_no: u64,
 ) -> BlockOut<P> {
+    if !block_may_pass(file, i, opts) {
+        // Skipped unread; its records still count as processed, as a full read would.
+        let n = file.block_summary(i).map_or(0, |s| u64::from(s.records));
+        return BlockOut {
+            part,
+            processed: n,
+            passed: 0,
+            stats: FileStats::default(),
+            error: None,
+        };
+    }
+    let ident = file.info().ident.as_str();
     let mut recs = Vec::new();
     let error = file
         .read_block(i, &mut recs)
@@ -94,7 +139,11 @@ fn run_block<P: Partial>(
         {
             continue;
         }
-        if !(opts.filter)(r) {
+        let ctx = RecordCtx {
+            ident,
+            record_no: first_no + processed,
+        };
+        if !(opts.filter)(r, &ctx) {
             continue;
         }
         passed += 1;
@@ -160,13 +209,14 @@ where
             }
             sink(b.part, before)
         };
-        if let Some(limit) = opts.limit {
+        if opts.limit.is_some() || opts.sequential {
             for i in 0..blocks {
-                let left = limit.saturating_sub(rep.passed);
-                if left == 0 {
+                let left = opts.limit.map(|l| l.saturating_sub(rep.passed));
+                if left == Some(0) {
                     break;
                 }
-                let b = run_block(file.as_ref(), path, i, opts, make(), Some(left));
+                let first_no = rep.processed;
+                let b = run_block(file.as_ref(), path, i, opts, make(), left, first_no);
                 feed(b, &mut rep)?;
             }
         } else {
@@ -176,7 +226,7 @@ where
                 let end = (start + chunk).min(blocks);
                 let outs: Vec<BlockOut<P>> = (start..end)
                     .into_par_iter()
-                    .map(|i| run_block(file.as_ref(), path, i, opts, make(), None))
+                    .map(|i| run_block(file.as_ref(), path, i, opts, make(), None, 0))
                     .collect();
                 for b in outs {
                     feed(b, &mut rep)?;

@@ -30,6 +30,10 @@ pub struct Query<'a> {
     pub files: &'a [PathBuf],
     /// The filter.
     pub filter: engine::Predicate<'a>,
+    /// Block skipping by summary.
+    pub block_filter: Option<engine::BlockPredicate<'a>>,
+    /// The filter numbers records (`count`): read sequentially.
+    pub sequential: bool,
     /// `-t` window in ms.
     pub window: Option<(u64, u64)>,
     /// `-c`.
@@ -137,6 +141,8 @@ pub fn execute(
         window: q.window,
         limit: q.limit,
         progress: q.progress,
+        block_filter: q.block_filter,
+        sequential: q.sequential,
     };
     let stats_mode = !q.stats.is_empty() || q.record_stat.is_some();
     if let Some(l) = q.byte_limit {
@@ -217,7 +223,14 @@ pub fn execute(
     }
     match collected {
         Some(Collected::Stats(p)) => {
+            let style = match q.printer.kind() {
+                Kind::Csv => stat::Style::Csv,
+                Kind::Pipe => stat::Style::Pipe,
+                Kind::Json => stat::Style::Json,
+                _ => stat::Style::Text,
+            };
             let topts = TableOptions {
+                style,
                 top: q.top,
                 plain: q.plain,
                 long_v6: q.long_v6,

@@ -365,9 +365,25 @@ impl Partial for StatPartial {
     }
 }
 
+/// How statistics tables print, following the `-o` format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Style {
+    /// nfdump's text table (every text format).
+    #[default]
+    Text,
+    /// `-o csv`: a csv header per table, plain numbers.
+    Csv,
+    /// `-o pipe`: `|`-separated numbers.
+    Pipe,
+    /// `-o json`: nfdump 1.7.1 has no JSON statistics and says so per row.
+    Json,
+}
+
 /// Options of the printed tables.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TableOptions {
+    /// Output style.
+    pub style: Style,
     /// `-n`: rows per table, 0 = all.
     pub top: usize,
     /// `-N`.
@@ -479,6 +495,10 @@ pub fn print_tables(
     let w = if long { 39 } else { 17 };
     for &(order, asc) in &spec.orders {
         rank(&mut entries, order, asc);
+        if opts.style != Style::Text {
+            other_style(spec, &entries, order, totals, opts, out);
+            continue;
+        }
         if !opts.quiet {
             if opts.top > 0 {
                 let _ = writeln!(
@@ -507,7 +527,12 @@ pub fn print_tables(
             render::time_ms(out, c.first_ms);
             out.push(' ');
             let mut dur = String::new();
-            render::duration(&mut dur, c.duration_ms(), opts.plain);
+            if long {
+                // nfdump 1.7.1 switches to seconds in the wide IPv6 layout.
+                let _ = write!(dur, "{:9.3}", c.duration_ms() as f64 / 1000.0);
+            } else {
+                render::duration(&mut dur, c.duration_ms(), opts.plain);
+            }
             let _ = write!(out, "{dur:>9} ");
             if spec.by_proto {
                 let _ = write!(out, "{:<5} ", render::proto(k.proto, opts.plain).as_str());
@@ -530,6 +555,91 @@ pub fn print_tables(
         }
         out.push('\n');
     }
+}
+
+/// One table in the csv, pipe or json style.
+fn other_style(
+    spec: &StatSpec,
+    entries: &[(Key, Counters)],
+    order: Order,
+    totals: &FileStats,
+    opts: TableOptions,
+    out: &mut String,
+) {
+    let d = order.direction();
+    let n = if opts.top == 0 {
+        entries.len()
+    } else {
+        opts.top.min(entries.len())
+    };
+    if opts.style == Style::Csv {
+        let p = match d {
+            crate::order::Direction::In => "i",
+            crate::order::Direction::Out => "o",
+            crate::order::Direction::Both => "",
+        };
+        let _ = writeln!(
+            out,
+            "ts,te,td,pr,val,fl,flP,{p}pkt,{p}pktP,{p}byt,{p}bytP,{p}pps,{p}bps,{p}bpp"
+        );
+    }
+    for (k, c) in entries.iter().take(n) {
+        let (p, b) = (c.packets(d), c.bytes(d));
+        let dur = c.duration_ms();
+        let (pps, bps) = (
+            render::per_second(p, dur, false),
+            render::per_second(b, dur, true),
+        );
+        let bpp = b.checked_div(p).unwrap_or(0);
+        match opts.style {
+            Style::Csv => {
+                let _ = crate::fields::write_time_ms_secs(out, c.first_ms);
+                out.push(',');
+                let _ = crate::fields::write_time_ms_secs(out, c.last_ms);
+                let _ = write!(out, ",{},", crate::fields::Seconds(dur));
+                if spec.by_proto {
+                    out.push_str(render::proto(k.proto, opts.plain).as_str());
+                } else {
+                    out.push_str("any");
+                }
+                let _ = writeln!(
+                    out,
+                    ",{},{},{:.1},{},{:.1},{},{:.1},{pps},{bps},{bpp}",
+                    value_text(spec.ty.show, k, true),
+                    c.flows,
+                    pct(c.flows, totals.flows),
+                    p,
+                    pct(p, totals.packets),
+                    b,
+                    pct(b, totals.bytes)
+                );
+            }
+            Style::Pipe => {
+                let proto = if spec.by_proto { k.proto } else { 0 };
+                let _ = write!(
+                    out,
+                    "{}|{}|{}|",
+                    if spec.ty.show == Show::Addr {
+                        if k.v6 { 10 } else { 2 }
+                    } else {
+                        0
+                    },
+                    c.first_ms,
+                    c.last_ms
+                );
+                let _ = write!(out, "{proto}|");
+                if spec.ty.show == Show::Addr {
+                    let w = |i: u32| (k.v >> (96 - 32 * i)) as u32;
+                    let _ = write!(out, "{}|{}|{}|{}|", w(0), w(1), w(2), w(3));
+                } else {
+                    let _ = write!(out, "{}|", k.v);
+                }
+                let _ = writeln!(out, "{}|{p}|{b}|{pps}|{bps}|{bpp}", c.flows);
+            }
+            Style::Json | Style::Text => out.push_str("Not yet implemented output format\n"),
+        }
+    }
+    out.push('\n');
 }
 
 /// The maps of a finished scan, paired with their specs for printing.

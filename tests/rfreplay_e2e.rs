@@ -382,6 +382,21 @@ fn errors_are_one_clear_line() {
     let junk = tmp.path().join("junk.nf");
     std::fs::write(&junk, b"this is not a flow file").unwrap();
     fails_with(&["-r", junk.to_str().unwrap()], "junk.nf");
+    // A truncated nfdump file: the error names the file and the offset, once.
+    let cut = tmp.path().join("cut.nf");
+    let bytes = std::fs::read(&src).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    fails_with(
+        &["-r", cut.to_str().unwrap()],
+        "cut.nf: truncated at offset",
+    );
+    let out = run(cmd("rfreplay").args(["-r", cut.to_str().unwrap()]));
+    assert_eq!(
+        stderr(&out).matches("truncated").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

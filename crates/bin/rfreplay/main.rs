@@ -9,7 +9,7 @@
 mod pace;
 mod target;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -166,11 +166,22 @@ fn build_filter(args: &Args) -> anyhow::Result<Filter> {
         .map_err(|e| UsageError(format!("filter: {e}")).into())
 }
 
+/// An rf_format error as one message. Its `InFile` variant already prints its cause, so
+/// keeping the cause chain would print the message twice.
+fn flat(e: rf_format::Error) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// Opens a flow file of either kind; errors name the file.
+fn open(p: &Path) -> anyhow::Result<Box<dyn rf_format::FlowFile>> {
+    rf_format::open(p).map_err(flat)
+}
+
 /// Earliest first and latest last seen over `files` (for the relative `-t +N/-N` forms).
 fn data_span(files: &[PathBuf]) -> anyhow::Result<(u64, u64)> {
     let (mut first, mut last) = (u64::MAX, 0);
     for p in files {
-        let f = rf_format::open(p)?;
+        let f = open(p)?;
         let s = &f.info().stats;
         if s.flows > 0 {
             first = first.min(s.first_seen_ms);
@@ -241,7 +252,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut passed = 0u64;
     let mut records: Vec<FlowRecord> = Vec::new();
     'files: for path in &files {
-        let file = rf_format::open(path)?;
+        let file = open(path)?;
         counts.files += 1;
         let info = file.info();
         if info.stats.flows > 0
@@ -253,7 +264,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         for b in 0..file.block_count() {
             records.clear();
             file.read_block(b, &mut records)
-                .map_err(|e| e.in_file(path))?;
+                .map_err(|e| flat(e.in_file(path)))?;
             for r in &records {
                 counts.read += 1;
                 if !window.contains(r.first_ms, r.last_ms) {

@@ -30,14 +30,8 @@ pub(crate) fn decompress(
                 .map_err(|e| bad(format!("lz4 block: {e}")))?;
             out.truncate(n);
         }
-        Compression::Lzo => {
-            let v = lzokay_native::decompress_all(input, None)
-                .map_err(|e| bad(format!("lzo block: {e:?}")))?;
-            if v.len() > MAX_BLOCK {
-                return Err(bad("lzo block expands beyond 5 MiB".into()));
-            }
-            *out = v;
-        }
+        Compression::Lzo => super::lzo::decompress(input, MAX_BLOCK, out)
+            .map_err(|e| bad(format!("lzo block: {e}")))?,
         Compression::Bzip2 => {
             let mut d = bzip2::read::BzDecoder::new(input).take(MAX_BLOCK as u64 + 1);
             d.read_to_end(out)

@@ -21,6 +21,7 @@ mod codec;
 mod exporters;
 mod header;
 mod legacy;
+mod lzo;
 mod v3;
 
 use std::cell::RefCell;
@@ -54,9 +55,12 @@ const BLOCK_FLAG_UNCOMPRESSED: u16 = 0x1;
 /// Record types.
 const TYPE_COMMON_V1: u16 = 10;
 const TYPE_V3: u16 = 11;
-/// Files up to this many blocks (or data bytes) get a full exporter scan at open.
-const FULL_SCAN_BLOCKS: usize = 16;
-const FULL_SCAN_BYTES: u64 = 64 << 20;
+/// Header field holding the appendix offset (named when that offset is impossible).
+const OFF_APPENDIX_FIELD: u64 = 24;
+/// Files with at most this many data bytes on disk (or two blocks) get a full exporter scan
+/// at open; larger ones scan their first and last block, as the scan costs one extra
+/// decompression of what it reads.
+const FULL_SCAN_BYTES: u64 = 8 << 20;
 
 /// One data block as indexed at open.
 #[derive(Clone, Debug)]
@@ -146,8 +150,7 @@ impl NfdumpFile {
         }
         f.info.blocks = u32::try_from(f.blocks.len()).unwrap_or(u32::MAX);
         let data_bytes: u64 = f.blocks.iter().map(|b| u64::from(b.size)).sum();
-        let everything =
-            h.layout == 1 || f.blocks.len() <= FULL_SCAN_BLOCKS || data_bytes <= FULL_SCAN_BYTES;
+        let everything = h.layout == 1 || f.blocks.len() <= 2 || data_bytes <= FULL_SCAN_BYTES;
         let n = f.blocks.len();
         let picks: Vec<usize> = if everything {
             (0..n).collect()
@@ -223,12 +226,20 @@ impl NfdumpFile {
     /// Reads the layout 2 appendix: ident and stat record. Damage becomes a failing block.
     fn read_appendix(&mut self, h: &Header, len: u64, data_end: u64) {
         let mut pos = h.off_appendix;
-        if pos < data_end || pos >= len {
-            let truncated = pos >= len;
+        if pos >= len {
+            // Typically a file cut short: name where it ends.
             self.blocks.push(Block::damaged(
-                truncated,
-                pos,
-                format!("appendix offset {pos} outside the file's data"),
+                true,
+                len,
+                format!("file ends before its appendix at offset {pos}"),
+            ));
+            return;
+        }
+        if pos < data_end {
+            self.blocks.push(Block::damaged(
+                false,
+                OFF_APPENDIX_FIELD,
+                format!("appendix offset {pos} overlaps the data blocks (ending at {data_end})"),
             ));
             return;
         }
@@ -249,8 +260,8 @@ impl NfdumpFile {
                 flags: u16_at(&bh, 10).unwrap_or(0),
                 damage: None,
             };
-            let res = self.with_payload(&block, |payload, _| {
-                walk(&block, payload, |rtype, rec, _| {
+            let res = self.with_payload(&block, |payload, file_offsets| {
+                walk(&block, payload, file_offsets, |rtype, rec, _| {
                     header::appendix_record(rtype, rec, &mut ident, &mut stats);
                     Ok(())
                 })
@@ -321,8 +332,10 @@ impl NfdumpFile {
             if b.btype != BLOCK_V3 && b.btype != BLOCK_V2 {
                 continue;
             }
-            let _ = self.with_payload(b, |payload, _| {
-                walk(b, payload, |rtype, rec, off| t.add_record(rtype, rec, off))
+            let _ = self.with_payload(b, |payload, file_offsets| {
+                walk(b, payload, file_offsets, |rtype, rec, off| {
+                    t.add_record(rtype, rec, off)
+                })
             });
         }
         t
@@ -343,9 +356,7 @@ impl NfdumpFile {
         let start = out.len();
         let mut local: Option<Tables> = None;
         self.with_payload(b, |payload, file_offsets| {
-            walk(b, payload, |rtype, rec, off| {
-                // Offsets inside a compressed payload are not file offsets: name the block.
-                let off = if file_offsets { off } else { b.offset };
+            walk(b, payload, file_offsets, |rtype, rec, off| {
                 match rtype {
                     TYPE_V3 => out.push(v3::decode(rec, off)?),
                     TYPE_COMMON_V1 => {
@@ -379,12 +390,22 @@ impl NfdumpFile {
 }
 
 /// Walks the `b.records` records of a block payload, calling `f(type, record, offset)` with
-/// each record (header included) and its offset in the payload plus the block's data start.
-fn walk(b: &Block, payload: &[u8], mut f: impl FnMut(u16, &[u8], u64) -> Result<()>) -> Result<()> {
+/// each record (header included) and its file offset. Inside a compressed payload there are
+/// no file offsets, so the block's offset stands in (`file_offsets` false).
+fn walk(
+    b: &Block,
+    payload: &[u8],
+    file_offsets: bool,
+    mut f: impl FnMut(u16, &[u8], u64) -> Result<()>,
+) -> Result<()> {
     let base = b.offset + BLOCK_HEADER;
     let mut o = 0usize;
     for n in 0..b.records {
-        let at = base + o as u64;
+        let at = if file_offsets {
+            base + o as u64
+        } else {
+            b.offset
+        };
         let (Some(rtype), Some(size)) = (u16_at(payload, o), u16_at(payload, o + 2)) else {
             return Err(Error::corrupt(
                 at,
@@ -395,7 +416,7 @@ fn walk(b: &Block, payload: &[u8], mut f: impl FnMut(u16, &[u8], u64) -> Result<
         let Some(rec) = payload.get(o..o + size).filter(|_| size >= 4) else {
             return Err(Error::corrupt(
                 at,
-                format!("record type {rtype} of size {size} does not fit its block"),
+                format!("record type {rtype} of size {size} at block byte {o} does not fit"),
             ));
         };
         f(rtype, rec, at)?;

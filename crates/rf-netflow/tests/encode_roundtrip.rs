@@ -391,3 +391,86 @@ fn many_shapes_reuse_template_ids_safely() {
         }
     }
 }
+
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_record() -> impl Strategy<Value = FlowRecord> {
+        (
+            any::<u64>(),
+            any::<(u64, u64, u64, u64)>(),
+            any::<(u16, u16, u8, u8, bool)>(),
+            any::<(u32, u32, u128, u128)>(),
+            any::<u64>(),
+            any::<(u32, u32, u32, u32)>(),
+            any::<(u8, u8, u8, u8)>(),
+        )
+            .prop_map(|(ext, c, p, a, mac, n, e)| {
+                let mut r = FlowRecord {
+                    first_ms: c.0,
+                    last_ms: c.1,
+                    in_packets: c.2,
+                    in_bytes: c.3,
+                    src_port: p.0,
+                    dst_port: p.1,
+                    proto: p.2,
+                    tcp_flags: p.3,
+                    input: n.0,
+                    output: n.1,
+                    src_as: n.2,
+                    dst_as: n.3,
+                    src_vlan: a.0,
+                    in_src_mac: mac,
+                    engine_type: e.0,
+                    engine_id: e.1,
+                    src_mask: e.2,
+                    flows: c.3,
+                    ..FlowRecord::default()
+                };
+                r.ext = rf_format::ExtSet(ext);
+                if p.4 {
+                    r.src_addr = IpAddr::V6(Ipv6Addr::from(a.2));
+                    r.dst_addr = IpAddr::V6(Ipv6Addr::from(a.3));
+                    r.ip_next_hop = IpAddr::V4(Ipv4Addr::from(a.1));
+                } else {
+                    r.src_addr = IpAddr::V4(Ipv4Addr::from(a.0));
+                    r.dst_addr = IpAddr::V4(Ipv4Addr::from(a.1));
+                    r.bgp_next_hop = IpAddr::V6(Ipv6Addr::from(a.3));
+                }
+                r
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any records, any MTU: no panic, every packet within the MTU and well formed, and
+        /// every record that the protocol can carry is in exactly one packet.
+        #[test]
+        fn packets_are_bounded_and_complete(
+            recs in proptest::collection::vec(arb_record(), 1..120),
+            mtu in MIN_MTU..3000usize,
+            v in 0..3u8,
+        ) {
+            let version = [Version::V5, Version::V9, Version::Ipfix][usize::from(v)];
+            let mut cfg = Config::new(version);
+            cfg.mtu = mtu;
+            let (pkts, stats) = encode(&cfg, &recs);
+            let carried = recs.iter().filter(|r| version != Version::V5 || !r.is_ipv6()).count();
+            prop_assert_eq!(stats.flows as usize, carried);
+            prop_assert_eq!((stats.flows + stats.skipped) as usize, recs.len());
+            prop_assert!(pkts.iter().all(|p| p.len() <= mtu));
+            let n: usize = if version == Version::V5 {
+                pkts.iter().map(|p| usize::from(be16(p, 2))).sum()
+            } else {
+                let mut s = Stream::default();
+                for p in &pkts {
+                    s.parse(p, version == Version::Ipfix);
+                }
+                s.records.len()
+            };
+            prop_assert_eq!(n, carried);
+        }
+    }
+}

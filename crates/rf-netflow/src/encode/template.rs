@@ -134,13 +134,20 @@ impl TemplateBuilder {
             n += tpl.set_len();
         }
         if switching || !tpl.sent {
-            // Closing padding (at most 3 bytes) plus the new data set header.
-            n += SET_HEADER + 3;
+            // Padding that closes the open set, plus the new data set header.
+            n += SET_HEADER + self.max_pad();
         }
+        // Padding that will close the set this record goes into.
+        n += self.max_pad();
         if self.buf.is_empty() {
             n += self.header_len();
         }
         n
+    }
+
+    /// Most padding a data set can need: v9 pads sets to 32 bits, IPFIX does not pad.
+    fn max_pad(&self) -> usize {
+        if self.ipfix { 0 } else { 3 }
     }
 
     /// Adds a record, emitting the current packet first when the record does not fit.

@@ -12,42 +12,52 @@ use crate::file::Compression;
 /// nfdump's per-block buffer size: no valid block payload is larger once decompressed.
 pub(crate) const MAX_BLOCK: usize = 5 * 1024 * 1024;
 
-/// Decompresses `input` (the payload of the block whose header is at `offset`) into `out`,
-/// replacing its contents.
+/// Decompresses `input` (the payload of the block whose header is at `offset`) into `out`
+/// and returns the payload length: the payload is `out[..n]`. `out` is a reused buffer; for
+/// the block codecs it is kept at 5 MiB so it is zeroed only once per thread.
 pub(crate) fn decompress(
     codec: Compression,
     input: &[u8],
     offset: u64,
     out: &mut Vec<u8>,
-) -> Result<()> {
+) -> Result<usize> {
     let bad = |what: String| Error::corrupt(offset, what);
-    out.clear();
-    match codec {
-        Compression::None => out.extend_from_slice(input),
-        Compression::Lz4 => {
+    let full = |out: &mut Vec<u8>| {
+        if out.len() < MAX_BLOCK {
             out.resize(MAX_BLOCK, 0);
-            let n = lz4_flex::block::decompress_into(input, out)
-                .map_err(|e| bad(format!("lz4 block: {e}")))?;
-            out.truncate(n);
         }
-        Compression::Lzo => super::lzo::decompress(input, MAX_BLOCK, out)
-            .map_err(|e| bad(format!("lzo block: {e}")))?,
+    };
+    match codec {
+        Compression::None => {
+            out.clear();
+            out.extend_from_slice(input);
+            Ok(out.len())
+        }
+        Compression::Lz4 => {
+            full(out);
+            lz4_flex::block::decompress_into(input, out).map_err(|e| bad(format!("lz4 block: {e}")))
+        }
+        Compression::Lzo => {
+            super::lzo::decompress(input, MAX_BLOCK, out)
+                .map_err(|e| bad(format!("lzo block: {e}")))?;
+            Ok(out.len())
+        }
         Compression::Bzip2 => {
+            out.clear();
             let mut d = bzip2::read::BzDecoder::new(input).take(MAX_BLOCK as u64 + 1);
             d.read_to_end(out)
                 .map_err(|e| bad(format!("bzip2 block: {e}")))?;
             if out.len() > MAX_BLOCK {
                 return Err(bad("bzip2 block expands beyond 5 MiB".into()));
             }
+            Ok(out.len())
         }
         Compression::Zstd => {
-            out.resize(MAX_BLOCK, 0);
-            let n = zstd::bulk::decompress_to_buffer(input, out.as_mut_slice())
-                .map_err(|e| bad(format!("zstd block: {e}")))?;
-            out.truncate(n);
+            full(out);
+            zstd::bulk::decompress_to_buffer(input, out.as_mut_slice())
+                .map_err(|e| bad(format!("zstd block: {e}")))
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -61,14 +71,14 @@ mod tests {
             .collect();
         let mut out = Vec::new();
         let lz4 = lz4_flex::block::compress(&data);
-        decompress(Compression::Lz4, &lz4, 0, &mut out).unwrap();
-        assert_eq!(out, data);
+        let n = decompress(Compression::Lz4, &lz4, 0, &mut out).unwrap();
+        assert_eq!(out[..n], data);
         let lzo = lzokay_native::compress(&data).unwrap();
-        decompress(Compression::Lzo, &lzo, 0, &mut out).unwrap();
-        assert_eq!(out, data);
+        let n = decompress(Compression::Lzo, &lzo, 0, &mut out).unwrap();
+        assert_eq!(out[..n], data);
         let z = zstd::bulk::compress(&data, 3).unwrap();
-        decompress(Compression::Zstd, &z, 0, &mut out).unwrap();
-        assert_eq!(out, data);
+        let n = decompress(Compression::Zstd, &z, 0, &mut out).unwrap();
+        assert_eq!(out[..n], data);
         let e = decompress(Compression::Zstd, b"garbage!", 77, &mut out).unwrap_err();
         assert!(matches!(e, Error::Corrupt { offset: 77, .. }));
         assert!(decompress(Compression::Bzip2, b"BZh9garbage", 0, &mut out).is_err());

@@ -5,10 +5,12 @@
 //! Opening reads the header, the appendix (ident and stat record) and the 12-byte header of
 //! every data block, so blocks can then be read independently, from several threads, with
 //! positioned reads (no shared file cursor, no memory map). Exporter and sampler records live
-//! in the data blocks next to the flows; they are collected by a scan at open (every block of
-//! small files and of 1.6 files, else the first and last block, where nfcapd writes them) and
-//! joined into each record by sysid. A record whose exporter was announced elsewhere triggers
-//! a one-time scan of the whole file, so joins never depend on block order.
+//! in the data blocks next to the flows; they are collected by a scan at open of the first
+//! and last block, where nfcapd writes them (every block for 1.6 files), and joined into each
+//! record by sysid. The first block's decoded payload is kept for its first read, so a
+//! single-block file is decompressed once. A record whose exporter was announced in another
+//! block triggers a one-time scan of the whole file, so joins never depend on block order;
+//! [`FileInfo::exporters`] lists what the first and last block (and such a scan) announce.
 //!
 //! Damage is reported, not guessed around: a block whose header, size or content is bad
 //! yields [`Error::Corrupt`]/[`Error::Truncated`] with the file offset from `read_block` of
@@ -28,7 +30,7 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use self::bytes::{u16_at, u32_at};
 use self::codec::MAX_BLOCK;
@@ -57,10 +59,6 @@ const TYPE_COMMON_V1: u16 = 10;
 const TYPE_V3: u16 = 11;
 /// Header field holding the appendix offset (named when that offset is impossible).
 const OFF_APPENDIX_FIELD: u64 = 24;
-/// Files with at most this many data bytes on disk (or two blocks) get a full exporter scan
-/// at open; larger ones scan their first and last block, as the scan costs one extra
-/// decompression of what it reads.
-const FULL_SCAN_BYTES: u64 = 8 << 20;
 
 /// One data block as indexed at open.
 #[derive(Clone, Debug)]
@@ -101,6 +99,10 @@ pub struct NfdumpFile {
     tables_complete: bool,
     /// Tables from every block, built on first need when `tables` is partial.
     full_tables: OnceLock<Tables>,
+    /// Block 0's payload as decoded by the scan at open, handed to the first `read_block(0)`
+    /// so the usual single-block file is decompressed once: (payload, offsets are file
+    /// offsets).
+    first_payload: Mutex<Option<(Vec<u8>, bool)>>,
 }
 
 thread_local! {
@@ -143,22 +145,14 @@ impl NfdumpFile {
             tables: Tables::default(),
             tables_complete: false,
             full_tables: OnceLock::new(),
+            first_payload: Mutex::new(None),
         };
         let data_end = f.index_blocks(&h, len);
         if h.layout == 2 && h.appendix_blocks > 0 {
             f.read_appendix(&h, len, data_end);
         }
         f.info.blocks = u32::try_from(f.blocks.len()).unwrap_or(u32::MAX);
-        let data_bytes: u64 = f.blocks.iter().map(|b| u64::from(b.size)).sum();
-        let everything = h.layout == 1 || f.blocks.len() <= 2 || data_bytes <= FULL_SCAN_BYTES;
-        let n = f.blocks.len();
-        let picks: Vec<usize> = if everything {
-            (0..n).collect()
-        } else {
-            vec![0, n - 1]
-        };
-        f.tables = f.scan_tables(&picks);
-        f.tables_complete = everything;
+        f.scan_at_open(h.layout == 1);
         f.info.exporters = f.tables.exporters.clone();
         Ok(f)
     }
@@ -311,7 +305,7 @@ impl NfdumpFile {
             Err(e) => Err(Error::Io(e)),
             Ok(()) if plain => f(&raw, true),
             Ok(()) => codec::decompress(self.compression, &raw, b.offset, &mut dec)
-                .and_then(|()| f(&dec, false)),
+                .and_then(|n| f(dec.get(..n).unwrap_or_default(), false)),
         };
         let _ = SCRATCH.try_with(|s| {
             if let Ok(mut s) = s.try_borrow_mut() {
@@ -321,24 +315,55 @@ impl NfdumpFile {
         result
     }
 
+    /// Builds the exporter/sampler tables at open. nfcapd writes every known exporter (and
+    /// sampler) at the start of the first block and the exporter statistics into the last,
+    /// so those two blocks are scanned; block 0's payload is kept for its first read.
+    /// Exporters announced in other blocks are joined from their own block, or by a one-time
+    /// scan of every block when another block refers to them; layout 1 files are scanned
+    /// whole because their extension maps may be needed by any later block.
+    fn scan_at_open(&mut self, whole: bool) {
+        let n = self.blocks.len();
+        let mut t = Tables::default();
+        if let Some(b) = self.blocks.first().filter(|b| is_flow_block(b)) {
+            let loaded = self.with_payload(b, |payload, file_offsets| {
+                walk(b, payload, file_offsets, |rtype, rec, off| {
+                    t.add_record(rtype, rec, off)
+                })?;
+                Ok((payload.to_vec(), file_offsets))
+            });
+            if let Ok(p) = loaded {
+                self.first_payload = Mutex::new(Some(p));
+            }
+        }
+        let rest: Vec<usize> = if whole {
+            (1..n).collect()
+        } else {
+            (n.max(2) - 1..n).collect()
+        };
+        self.scan_into(&mut t, &rest);
+        self.tables = t;
+        self.tables_complete = whole || n <= 2;
+    }
+
     /// Collects exporter/sampler/map records of the given blocks. Damaged blocks are skipped
     /// here; reading them reports the damage.
     fn scan_tables(&self, picks: &[usize]) -> Tables {
         let mut t = Tables::default();
+        self.scan_into(&mut t, picks);
+        t
+    }
+
+    fn scan_into(&self, t: &mut Tables, picks: &[usize]) {
         for &i in picks {
-            let Some(b) = self.blocks.get(i) else {
+            let Some(b) = self.blocks.get(i).filter(|b| is_flow_block(b)) else {
                 continue;
             };
-            if b.btype != BLOCK_V3 && b.btype != BLOCK_V2 {
-                continue;
-            }
             let _ = self.with_payload(b, |payload, file_offsets| {
                 walk(b, payload, file_offsets, |rtype, rec, off| {
                     t.add_record(rtype, rec, off)
                 })
             });
         }
-        t
     }
 
     /// Tables from every block (scanning once if the open-time scan was partial).
@@ -352,10 +377,10 @@ impl NfdumpFile {
         })
     }
 
-    fn decode_block(&self, b: &Block, out: &mut Vec<FlowRecord>) -> Result<bool> {
+    fn decode_block(&self, i: usize, b: &Block, out: &mut Vec<FlowRecord>) -> Result<bool> {
         let start = out.len();
         let mut local: Option<Tables> = None;
-        self.with_payload(b, |payload, file_offsets| {
+        let mut decode = |payload: &[u8], file_offsets: bool| {
             walk(b, payload, file_offsets, |rtype, rec, off| {
                 match rtype {
                     TYPE_V3 => out.push(v3::decode(rec, off)?),
@@ -377,7 +402,16 @@ impl NfdumpFile {
                 }
                 Ok(())
             })
-        })?;
+        };
+        let cached = if i == 0 {
+            self.first_payload.lock().ok().and_then(|mut c| c.take())
+        } else {
+            None
+        };
+        match cached {
+            Some((payload, file_offsets)) => decode(&payload, file_offsets)?,
+            None => self.with_payload(b, &mut decode)?,
+        }
         let t = local.as_ref().unwrap_or(&self.tables);
         let mut missing = false;
         for r in &mut out[start..] {
@@ -387,6 +421,11 @@ impl NfdumpFile {
         }
         Ok(missing)
     }
+}
+
+/// Whether a block can hold flow records (nfdump 1.6 or 1.7 record blocks).
+fn is_flow_block(b: &Block) -> bool {
+    b.btype == BLOCK_V3 || b.btype == BLOCK_V2
 }
 
 /// Walks the `b.records` records of a block payload, calling `f(type, record, offset)` with
@@ -448,11 +487,11 @@ impl FlowFile for NfdumpFile {
             return Ok(());
         };
         // Type 4 (array) blocks and 1.5 blocks hold no flows nfdump 1.7 reads.
-        if b.damage.is_none() && b.btype != BLOCK_V3 && b.btype != BLOCK_V2 {
+        if b.damage.is_none() && !is_flow_block(b) {
             return Ok(());
         }
         let start = out.len();
-        match self.decode_block(b, out) {
+        match self.decode_block(i, b, out) {
             Ok(false) => Ok(()),
             Ok(true) => {
                 let t = self.all_tables();

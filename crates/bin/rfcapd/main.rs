@@ -38,7 +38,11 @@ use metrics::Metrics;
 /// nfcapd.YYYYMMDDhhmm, one per time slot of -t seconds, in rflow's native format (read them
 /// with rfdump).
 #[derive(Parser, Debug)]
-#[command(name = "rfcapd", version, about, long_about = None)]
+#[command(
+    name = "rfcapd",
+    version,
+    about = "NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible)"
+)]
 struct Args {
     /// Directory for the flow files (must exist).
     #[arg(short = 'w', value_name = "flowdir")]
@@ -372,7 +376,7 @@ fn run(args: Args) -> Result<ExitCode> {
     let mut c = Collector::new(plan.settings, plan.sources, now, log.clone(), m.clone());
 
     // Bounded: when decoding falls behind, the receiver waits and the kernel buffer absorbs.
-    let (tx, rx) = sync_channel::<net::Packet>(16_384);
+    let (tx, rx) = sync_channel::<Vec<net::Packet>>(1024);
     let receiver = {
         let (stop, m, log) = (stop.clone(), m.clone(), log.clone());
         std::thread::Builder::new()
@@ -384,9 +388,11 @@ fn run(args: Args) -> Result<ExitCode> {
     let mut last = now;
     loop {
         match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(p) => {
-                c.tick((p.ms / 1000) as i64);
-                c.packet(&p.data, p.from, p.ms);
+            Ok(batch) => {
+                for p in batch {
+                    c.tick((p.ms / 1000) as i64);
+                    c.packet(&p.data, p.from, p.ms);
+                }
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,

@@ -84,10 +84,17 @@ pub fn bind(l: &Listen, log: &Log) -> std::io::Result<UdpSocket> {
     Ok(u)
 }
 
+/// Most datagrams handed over in one batch.
+pub const BATCH: usize = 64;
+
 /// Receives until `stop` is set, then drains what is queued and returns (dropping `tx`).
+///
+/// Datagrams are handed over in batches: after a blocking receive, whatever else the kernel
+/// already holds is taken without waiting (up to [`BATCH`]), so under load the decoding thread
+/// is woken once per batch rather than once per datagram.
 pub fn receive(
     sock: UdpSocket,
-    tx: SyncSender<Packet>,
+    tx: SyncSender<Vec<Packet>>,
     stop: Arc<AtomicBool>,
     repeaters: Vec<SocketAddr>,
     metrics: Arc<Metrics>,
@@ -97,6 +104,7 @@ pub fn receive(
     // The timeout bounds how late a stop request is noticed.
     let _ = sock.set_read_timeout(Some(Duration::from_millis(200)));
     let mut draining = false;
+    let mut batch = Vec::with_capacity(BATCH);
     loop {
         if !draining && stop.load(Ordering::SeqCst) {
             // Take what the kernel already holds, without waiting for more.
@@ -105,24 +113,28 @@ pub fn receive(
             }
             draining = true;
         }
-        match sock.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                let data = buf[..n].to_vec();
-                for r in &repeaters {
-                    let _ = sock.send_to(&data, r);
+        match recv_one(&sock, &mut buf, &repeaters, &metrics) {
+            Ok(p) => {
+                batch.push(p);
+                if !draining && sock.set_nonblocking(true).is_err() {
+                    log.error("cannot switch the socket to non-blocking mode");
                 }
-                Metrics::add(&metrics.packets, 1);
-                Metrics::add(&metrics.bytes, n as u64);
-                let p = Packet {
-                    data,
-                    from: from.ip(),
-                    ms: now_ms(),
-                };
-                match tx.try_send(p) {
+                while batch.len() < BATCH {
+                    match recv_one(&sock, &mut buf, &repeaters, &metrics) {
+                        Ok(p) => batch.push(p),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => break,
+                    }
+                }
+                if !draining {
+                    let _ = sock.set_nonblocking(false);
+                }
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                match tx.try_send(full) {
                     Ok(()) => {}
-                    Err(TrySendError::Full(p)) => {
-                        Metrics::add(&metrics.queue_full, 1);
-                        if tx.send(p).is_err() {
+                    Err(TrySendError::Full(b)) => {
+                        Metrics::add(&metrics.queue_full, b.len() as u64);
+                        if tx.send(b).is_err() {
                             return;
                         }
                     }
@@ -149,4 +161,25 @@ pub fn receive(
             }
         }
     }
+}
+
+/// Receives one datagram, repeats it (`-R`) and counts it.
+fn recv_one(
+    sock: &UdpSocket,
+    buf: &mut [u8],
+    repeaters: &[SocketAddr],
+    metrics: &Metrics,
+) -> std::io::Result<Packet> {
+    let (n, from) = sock.recv_from(buf)?;
+    let data = buf[..n].to_vec();
+    for r in repeaters {
+        let _ = sock.send_to(&data, r);
+    }
+    Metrics::add(&metrics.packets, 1);
+    Metrics::add(&metrics.bytes, n as u64);
+    Ok(Packet {
+        data,
+        from: from.ip(),
+        ms: now_ms(),
+    })
 }

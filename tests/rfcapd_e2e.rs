@@ -512,7 +512,7 @@ fn nfdump_rows(file: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn differential(version: &str) {
+fn differential(version: &str, extra: &[&str]) {
     if !require_tools() {
         return;
     }
@@ -531,12 +531,13 @@ fn differential(version: &str) {
     std::fs::create_dir_all(&nf_dir).unwrap();
     std::fs::create_dir_all(&rf_dir).unwrap();
     let (nf_port, rf_port) = (free_udp_port(), free_udp_port());
-    let rf = rfcapd(&rf_dir, rf_port, &["-t", "3600"]);
+    let rf = rfcapd(&rf_dir, rf_port, &[&["-t", "3600"], extra].concat());
     let mut c = Command::new("nfcapd");
     c.arg("-w")
         .arg(&nf_dir)
         .args(["-p", &nf_port.to_string(), "-b", "127.0.0.1", "-t", "3600"])
-        .args(["-R", &format!("127.0.0.1/{rf_port}")]);
+        .args(["-R", &format!("127.0.0.1/{rf_port}")])
+        .args(extra);
     let nf = Guard::start(c);
     nf.wait_for("Startup nfcapd.");
     let sf = Command::new("timeout")
@@ -600,15 +601,22 @@ fn differential(version: &str) {
 
 #[test]
 fn softflowd_v5_same_flows_as_nfcapd() {
-    differential("5");
+    differential("5", &[]);
 }
 
 #[test]
 fn softflowd_v9_same_flows_as_nfcapd() {
-    differential("9");
+    differential("9", &[]);
 }
 
 #[test]
 fn softflowd_ipfix_same_flows_as_nfcapd() {
-    differential("10");
+    differential("10", &[]);
+}
+
+#[test]
+fn default_sampling_as_nfcapd() {
+    // softflowd announces sampling interval 1; nfcapd 1.7.1 still applies -s 10.
+    differential("9", &["-s", "10"]);
+    differential("10", &["-s", "10"]);
 }

@@ -191,7 +191,8 @@ impl Decoder {
     }
 
     /// Sampling rate to apply for a record: nfcapd's order is forced rate, sampler id, exporter
-    /// rate, default rate.
+    /// rate, default rate. An announced rate of 1 counts as none, so `-s` still applies (as
+    /// nfcapd 1.7.1 does with softflowd, which announces interval 1 in its options).
     fn rate(&self, exp: usize, selector: Option<u64>) -> u32 {
         let dflt = u32::try_from(self.cfg.sampling.unsigned_abs())
             .unwrap_or(u32::MAX)
@@ -204,7 +205,8 @@ impl Decoder {
         };
         selector
             .and_then(|s| e.sampler_rate(s))
-            .or(e.generic_rate)
+            .filter(|&r| r > 1)
+            .or(e.generic_rate.filter(|&r| r > 1))
             .unwrap_or(dflt)
     }
 

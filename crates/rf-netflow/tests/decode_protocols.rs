@@ -205,6 +205,13 @@ fn default_and_forced_sampling() {
     // An announced rate wins over the default.
     let r = decode(&mut d, &simple_v5(1, 2, 1)).unwrap().remove(0);
     assert_eq!(r.in_packets, 6);
+    // An announced interval of 1 counts as none (nfcapd 1.7.1 behaviour with softflowd).
+    let mut d = Decoder::new(Config {
+        sampling: 4,
+        ..Config::default()
+    });
+    let r = decode(&mut d, &simple_v5(0, 1, 1)).unwrap().remove(0);
+    assert_eq!(r.in_packets, 12);
     // -s -5: overrides the announced rate.
     let mut d = Decoder::new(Config {
         sampling: -5,

@@ -232,7 +232,7 @@ fn rotation_hook_and_subdirectories() {
     let g = rfcapd(
         dir.path(),
         port,
-        &["-t", "2", "-S", "2", "-I", "edge1", "-x", &hook],
+        &["-t", "2", "-S", "2", "-I", "edge1", "-x", &hook, "-e"],
     );
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     s.send_to(&v5(0, 0, 3), ("127.0.0.1", port)).unwrap();
@@ -257,6 +257,11 @@ fn rotation_hook_and_subdirectories() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("hook."))
         .count();
     assert_eq!(hooks, files.len(), "{log:?}");
+    // -e ran after each rotation; without limits in .nfstat nothing is removed.
+    assert!(
+        log.iter().any(|l| l.contains("expire completed")),
+        "{log:?}"
+    );
 }
 
 #[test]
@@ -619,4 +624,6 @@ fn default_sampling_as_nfcapd() {
     // softflowd announces sampling interval 1; nfcapd 1.7.1 still applies -s 10.
     differential("9", &["-s", "10"]);
     differential("10", &["-s", "10"]);
+    // A negative rate overwrites whatever the exporter says.
+    differential("5", &["-s", "-10"]);
 }

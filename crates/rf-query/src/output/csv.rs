@@ -188,20 +188,33 @@ pub fn render(o: &mut String, r: &FlowRecord) -> std::fmt::Result {
     };
     fields::write_addr(o, nhb)?;
     write!(o, ",{},{},", r.src_vlan, r.dst_vlan)?;
+    // Most records have no MAC, MPLS or latency data: the zero texts are constants.
     for mac in [r.in_src_mac, r.out_dst_mac, r.in_dst_mac, r.out_src_mac] {
-        fields::write_mac(o, mac)?;
-        o.push(',');
+        if mac == 0 {
+            o.push_str("00:00:00:00:00:00,");
+        } else {
+            fields::write_mac(o, mac)?;
+            o.push(',');
+        }
     }
     for l in r.mpls {
-        fields::write_mpls(o, l)?;
-        o.push(',');
+        if l == 0 {
+            o.push_str("0-0-0,");
+        } else {
+            fields::write_mpls(o, l)?;
+            o.push(',');
+        }
     }
     for us in [
         r.client_nw_delay_us,
         r.server_nw_delay_us,
         r.appl_latency_us,
     ] {
-        write!(o, "{:9.3},", us as f64 / 1000.0)?;
+        if us == 0 {
+            o.push_str("    0.000,");
+        } else {
+            write!(o, "{:9.3},", us as f64 / 1000.0)?;
+        }
     }
     let ra = if has(ext_id::IP_RECEIVED_V4) || has(ext_id::IP_RECEIVED_V6) {
         r.received_ip

@@ -311,6 +311,11 @@ fn usage_errors_are_one_line_and_exit_2() {
         ),
         (vec!["-w", d, "-x", "run %q"], "Unknown format token"),
         (vec!["-p", "9"], "Missing flow directory"),
+        (
+            vec!["-w", d, "-J", "239.1.1.1", "-b", "127.0.0.1"],
+            "mutually exclusive",
+        ),
+        (vec!["-w", d, "-J", "10.0.0.1"], "Not a multicast group"),
     ] {
         let out = run(cmd("rfcapd").args(&args));
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));

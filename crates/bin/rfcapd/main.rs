@@ -60,6 +60,10 @@ struct Args {
     #[arg(short = 'b', value_name = "host")]
     bind: Option<String>,
 
+    /// Join this multicast group and receive on it (not with -b).
+    #[arg(short = 'J', value_name = "group")]
+    join: Option<String>,
+
     /// Listen on IPv4 only (default).
     #[arg(short = '4')]
     ipv4: bool,
@@ -292,6 +296,14 @@ fn plan(a: &Args) -> Result<Plan> {
         repeaters.push(SocketAddr::new(resolve(host, port)?, port));
     }
     let bind = a.bind.as_deref().map(|h| resolve(h, a.port)).transpose()?;
+    let join = match a.join.as_deref() {
+        Some(_) if bind.is_some() => return Err(usage("-b and -J are mutually exclusive")),
+        Some(g) => match g.parse::<IpAddr>() {
+            Ok(ip) if ip.is_multicast() => Some(ip),
+            _ => return Err(usage(format!("Not a multicast group: '{g}'"))),
+        },
+        None => None,
+    };
     Ok(Plan {
         settings: Settings {
             interval: a.interval,
@@ -310,8 +322,9 @@ fn plan(a: &Args) -> Result<Plan> {
         listen: net::Listen {
             bind,
             port: a.port,
-            ipv6: a.ipv6 || bind.is_some_and(|b| b.is_ipv6()),
+            ipv6: a.ipv6 || bind.or(join).is_some_and(|b| b.is_ipv6()),
             rcvbuf,
+            join,
         },
         repeaters,
     })

@@ -34,6 +34,8 @@ pub struct Listen {
     pub ipv6: bool,
     /// `-B` receive buffer size request.
     pub rcvbuf: usize,
+    /// `-J` multicast group to join (the socket is bound to the group address).
+    pub join: Option<IpAddr>,
 }
 
 /// Milliseconds since the epoch now.
@@ -48,7 +50,7 @@ pub fn now_ms() -> u64 {
 /// # Errors
 /// Socket creation or bind failures.
 pub fn bind(l: &Listen, log: &Log) -> std::io::Result<UdpSocket> {
-    let ip = l.bind.unwrap_or(if l.ipv6 {
+    let ip = l.join.or(l.bind).unwrap_or(if l.ipv6 {
         IpAddr::V6(Ipv6Addr::UNSPECIFIED)
     } else {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
@@ -74,7 +76,19 @@ pub fn bind(l: &Listen, log: &Log) -> std::io::Result<UdpSocket> {
     log.info(&format!(
         "System set setsockopt, SO_RCVBUF to {after} bytes"
     ));
+    if l.join.is_some() {
+        // Several listeners may share a multicast group and port.
+        s.set_reuse_address(true)?;
+    }
     s.bind(&SocketAddr::new(ip, l.port).into())?;
+    match l.join {
+        Some(IpAddr::V4(g)) => s.join_multicast_v4(&g, &Ipv4Addr::UNSPECIFIED)?,
+        Some(IpAddr::V6(g)) => s.join_multicast_v6(&g, 0)?,
+        None => {}
+    }
+    if let Some(g) = l.join {
+        log.info(&format!("Joined multicast group {g}"));
+    }
     let u: UdpSocket = s.into();
     let fam = if ip.is_ipv6() { "IPv6" } else { "IPv4" };
     log.info(&format!(

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::UdpSocket;
 
 use encode_support::{Collector, have_nfdump, nfdump_csv, nfdump_raw, sample_records};
-use rf_format::FlowRecord;
+use rf_format::{FlowRecord, ext_id};
 use rf_netflow::encode::{Config, Encoder, Version};
 
 fn send(version: Version, records: &[FlowRecord], port: u16) -> u64 {
@@ -193,4 +193,51 @@ fn v5_delivers_ipv4_flows() {
     );
     expect(&rows[1], ICMP);
     assert!(nfdump_raw(&file).contains("first        =     1700000000123"));
+}
+
+/// A NAT event record as an ASA/CGN exporter would log it.
+fn nat_event() -> FlowRecord {
+    let mut r = sample_records().remove(2);
+    for id in [
+        ext_id::NSEL_COMMON,
+        ext_id::NAT_XLATE_V4,
+        ext_id::NAT_XLATE_PORT,
+        ext_id::NAT_COMMON,
+    ] {
+        r.ext.set(id);
+    }
+    r.event_ms = 1_700_000_010_500;
+    r.conn_id = 4242;
+    r.fw_xevent = 1001;
+    r.xlate_src_ip = "192.0.2.1".parse().unwrap();
+    r.xlate_dst_ip = "192.0.2.2".parse().unwrap();
+    r.xlate_src_port = 5555;
+    r.xlate_dst_port = 6666;
+    r.nat_event = 1;
+    r
+}
+
+#[test]
+fn nat_and_nsel_fields_arrive_in_nfcapd() {
+    if !have_nfdump("nat_and_nsel_fields_arrive_in_nfcapd") {
+        return;
+    }
+    for v in [Version::V9, Version::Ipfix] {
+        let (_, raw) = received(v, &[nat_event()]);
+        for want in [
+            "src xlt ip   =         192.0.2.1",
+            "dst xlt ip   =         192.0.2.2",
+            "src xlt port =              5555",
+            "dst xlt port =              6666",
+            "nat event    =                 1: ADD",
+            "Event time   =     1700000010500",
+        ] {
+            assert!(raw.contains(want), "{v:?}: {want}\n{raw}");
+        }
+        if v == Version::V9 {
+            // The Cisco NSEL elements exist in v9 only.
+            assert!(raw.contains("connect ID   =              4242"), "{raw}");
+            assert!(raw.contains("fw ext event =              1001"), "{raw}");
+        }
+    }
 }

@@ -71,6 +71,18 @@ pub(crate) enum Field {
     ObsDomainId,
     IngressVrf,
     EgressVrf,
+    EventTime,
+    ConnId,
+    FwEvent,
+    FwXEvent,
+    XlateSrc4,
+    XlateDst4,
+    XlateSrc6,
+    XlateDst6,
+    XlateSrcPort,
+    XlateDstPort,
+    NatEvent,
+    NatPoolId,
 }
 
 impl Field {
@@ -133,6 +145,21 @@ impl Field {
             Field::ObsDomainId => ie::OBSERVATION_DOMAIN_ID,
             Field::IngressVrf => ie::INGRESS_VRF_ID,
             Field::EgressVrf => ie::EGRESS_VRF_ID,
+            Field::EventTime => ie::OBSERVATION_TIME_MILLISECONDS,
+            Field::ConnId => ie::FLOW_ID,
+            // Cisco's NSEL ids are v9 field types; in IPFIX ids >= 32768 are enterprise ids,
+            // so IPFIX uses the IANA firewallEvent (the extended event has no IANA id).
+            Field::FwEvent if ipfix => ie::FIREWALL_EVENT,
+            Field::FwEvent => ie::NF_F_FW_EVENT,
+            Field::FwXEvent => ie::NF_F_FW_EXT_EVENT,
+            Field::XlateSrc4 => ie::POST_NAT_SRC_IPV4,
+            Field::XlateDst4 => ie::POST_NAT_DST_IPV4,
+            Field::XlateSrc6 => ie::POST_NAT_SRC_IPV6,
+            Field::XlateDst6 => ie::POST_NAT_DST_IPV6,
+            Field::XlateSrcPort => ie::POST_NAPT_SRC_PORT,
+            Field::XlateDstPort => ie::POST_NAPT_DST_PORT,
+            Field::NatEvent => ie::NAT_EVENT,
+            Field::NatPoolId => ie::NAT_POOL_ID,
         }
     }
 
@@ -141,7 +168,7 @@ impl Field {
         match self {
             Field::First | Field::Last => 8,
             Field::InBytes | Field::InPkts | Field::Flows | Field::OutPkts | Field::OutBytes => 8,
-            Field::FlowId | Field::ObsPointId => 8,
+            Field::FlowId | Field::ObsPointId | Field::EventTime => 8,
             Field::SrcAddr6 | Field::DstAddr6 | Field::NextHop6 | Field::BgpNextHop6 => 16,
             Field::SrcAddr4
             | Field::DstAddr4
@@ -155,7 +182,13 @@ impl Field {
             | Field::PrevAs
             | Field::ObsDomainId
             | Field::IngressVrf
-            | Field::EgressVrf => 4,
+            | Field::EgressVrf
+            | Field::ConnId
+            | Field::XlateSrc4
+            | Field::XlateDst4
+            | Field::NatPoolId => 4,
+            Field::XlateSrc6 | Field::XlateDst6 => 16,
+            Field::FwXEvent | Field::XlateSrcPort | Field::XlateDstPort => 2,
             Field::InSrcMac | Field::OutDstMac | Field::InDstMac | Field::OutSrcMac => 6,
             Field::Mpls(_) => 3,
             Field::SrcPort
@@ -180,7 +213,9 @@ impl Field {
             | Field::EndReason
             | Field::MinTtl
             | Field::MaxTtl
-            | Field::FragmentFlags => 1,
+            | Field::FragmentFlags
+            | Field::FwEvent
+            | Field::NatEvent => 1,
         }
     }
 
@@ -243,6 +278,18 @@ impl Field {
             Field::ObsDomainId => out.extend_from_slice(&r.obs_domain_id.to_be_bytes()),
             Field::IngressVrf => out.extend_from_slice(&r.ingress_vrf.to_be_bytes()),
             Field::EgressVrf => out.extend_from_slice(&r.egress_vrf.to_be_bytes()),
+            Field::EventTime => out.extend_from_slice(&r.event_ms.to_be_bytes()),
+            Field::ConnId => out.extend_from_slice(&r.conn_id.to_be_bytes()),
+            Field::FwEvent => out.push(r.fw_event),
+            Field::FwXEvent => out.extend_from_slice(&r.fw_xevent.to_be_bytes()),
+            Field::XlateSrc4 => put_v4(out, r.xlate_src_ip),
+            Field::XlateDst4 => put_v4(out, r.xlate_dst_ip),
+            Field::XlateSrc6 => put_v6(out, r.xlate_src_ip),
+            Field::XlateDst6 => put_v6(out, r.xlate_dst_ip),
+            Field::XlateSrcPort => out.extend_from_slice(&r.xlate_src_port.to_be_bytes()),
+            Field::XlateDstPort => out.extend_from_slice(&r.xlate_dst_port.to_be_bytes()),
+            Field::NatEvent => out.push(r.nat_event),
+            Field::NatPoolId => out.extend_from_slice(&r.nat_pool_id.to_be_bytes()),
         }
     }
 }
@@ -293,6 +340,11 @@ mod bit {
     pub const FLOW_ID: u32 = 1 << 14;
     pub const OBS: u32 = 1 << 15;
     pub const VRF: u32 = 1 << 16;
+    pub const NSEL: u32 = 1 << 17;
+    pub const XLATE4: u32 = 1 << 18;
+    pub const XLATE6: u32 = 1 << 19;
+    pub const XLATE_PORT: u32 = 1 << 20;
+    pub const NAT: u32 = 1 << 21;
 }
 
 /// The shape of a record: which template it needs. Equal shapes share a template.
@@ -317,6 +369,9 @@ pub(crate) fn shape_of(r: &FlowRecord) -> u32 {
         (ext_id::FLOW_ID, bit::FLOW_ID),
         (ext_id::OBSERVATION, bit::OBS),
         (ext_id::VRF, bit::VRF),
+        (ext_id::NSEL_COMMON, bit::NSEL),
+        (ext_id::NAT_XLATE_PORT, bit::XLATE_PORT),
+        (ext_id::NAT_COMMON, bit::NAT),
     ];
     for (id, b) in groups {
         if e.has(id) {
@@ -338,11 +393,18 @@ pub(crate) fn shape_of(r: &FlowRecord) -> u32 {
             bit::BGP4
         };
     }
+    if e.has(ext_id::NAT_XLATE_V4) || e.has(ext_id::NAT_XLATE_V6) {
+        s |= if r.xlate_src_ip.is_ipv6() {
+            bit::XLATE6
+        } else {
+            bit::XLATE4
+        };
+    }
     s
 }
 
-/// The fields of the template for `shape`, in template order.
-pub(crate) fn fields_of(shape: u32) -> Vec<Field> {
+/// The fields of the template for `shape`, in template order, for v9 or IPFIX.
+pub(crate) fn fields_of(shape: u32, ipfix: bool) -> Vec<Field> {
     let has = |b: u32| shape & b != 0;
     let v6 = has(bit::V6);
     let mut f = vec![
@@ -423,7 +485,9 @@ pub(crate) fn fields_of(shape: u32) -> Vec<Field> {
     if has(bit::IPINFO) {
         f.extend([Field::MinTtl, Field::MaxTtl, Field::FragmentFlags]);
     }
-    if has(bit::FLOW_ID) {
+    // The NSEL connection id travels in the flowId element, so a record with both keeps the
+    // connection id (collectors read element 148 as the NSEL connection id in v9).
+    if has(bit::FLOW_ID) && !has(bit::NSEL) {
         f.push(Field::FlowId);
     }
     if has(bit::OBS) {
@@ -431,6 +495,24 @@ pub(crate) fn fields_of(shape: u32) -> Vec<Field> {
     }
     if has(bit::VRF) {
         f.extend([Field::IngressVrf, Field::EgressVrf]);
+    }
+    if has(bit::NSEL) {
+        f.extend([Field::EventTime, Field::ConnId, Field::FwEvent]);
+        if !ipfix {
+            f.push(Field::FwXEvent);
+        }
+    }
+    if has(bit::XLATE4) {
+        f.extend([Field::XlateSrc4, Field::XlateDst4]);
+    }
+    if has(bit::XLATE6) {
+        f.extend([Field::XlateSrc6, Field::XlateDst6]);
+    }
+    if has(bit::XLATE_PORT) {
+        f.extend([Field::XlateSrcPort, Field::XlateDstPort]);
+    }
+    if has(bit::NAT) {
+        f.extend([Field::NatEvent, Field::NatPoolId]);
     }
     f
 }
@@ -452,10 +534,12 @@ mod tests {
                 r.ip_next_hop = r.src_addr;
             }
             r.proto = 1;
-            for f in fields_of(shape_of(&r)) {
-                let mut out = Vec::new();
-                f.write(&r, &mut out);
-                assert_eq!(out.len(), f.len(), "{f:?}");
+            for ipfix in [false, true] {
+                for f in fields_of(shape_of(&r), ipfix) {
+                    let mut out = Vec::new();
+                    f.write(&r, &mut out);
+                    assert_eq!(out.len(), f.len(), "{f:?}");
+                }
             }
         }
     }
@@ -466,8 +550,30 @@ mod tests {
         let plain = shape_of(&r);
         r.ext.set(ext_id::VLAN);
         assert_ne!(shape_of(&r), plain);
-        assert!(fields_of(shape_of(&r)).contains(&Field::SrcVlan));
+        assert!(fields_of(shape_of(&r), false).contains(&Field::SrcVlan));
         r.src_addr = IpAddr::V6(Ipv6Addr::LOCALHOST);
-        assert!(fields_of(shape_of(&r)).contains(&Field::SrcAddr6));
+        assert!(fields_of(shape_of(&r), false).contains(&Field::SrcAddr6));
+    }
+
+    #[test]
+    fn ipfix_templates_use_no_enterprise_ids() {
+        let mut r = FlowRecord::default();
+        for id in 1..=42 {
+            r.ext.set(id);
+        }
+        for f in fields_of(shape_of(&r), true) {
+            assert!(f.ie(true) < ie::ENTERPRISE_BIT, "{f:?}");
+        }
+        assert!(fields_of(shape_of(&r), false).contains(&Field::FwXEvent));
+    }
+
+    #[test]
+    fn nsel_connection_id_wins_over_flow_id() {
+        let mut r = FlowRecord::default();
+        r.ext.set(ext_id::FLOW_ID);
+        assert!(fields_of(shape_of(&r), false).contains(&Field::FlowId));
+        r.ext.set(ext_id::NSEL_COMMON);
+        let f = fields_of(shape_of(&r), false);
+        assert!(f.contains(&Field::ConnId) && !f.contains(&Field::FlowId));
     }
 }

@@ -9,7 +9,9 @@
 //!   extension groups the record holds) and refresh templates periodically
 //!   ([`Config::template_refresh_packets`], [`Config::template_refresh_ms`]). Flow times are
 //!   absolute milliseconds (elements 152/153) so the collector stores the original first and
-//!   last seen, independent of when the packet is sent.
+//!   last seen, independent of when the packet is sent. Besides the flow fields they carry NSEL
+//!   and NAT event fields (connection id, event time, translated addresses and ports, NAT
+//!   event, pool id); the Cisco-only NSEL ids (extended firewall event) go in v9 only.
 //!
 //! Every packet stays within [`Config::mtu`] bytes of UDP payload.
 

@@ -110,7 +110,7 @@ impl TemplateBuilder {
             self.templates.clear();
             self.by_shape.clear();
         }
-        let fields = fields_of(shape);
+        let fields = fields_of(shape, self.ipfix);
         let record_len = fields.iter().map(|f| f.len()).sum();
         let i = self.templates.len();
         // At most MAX_TEMPLATES ids, far below the u16 limit.

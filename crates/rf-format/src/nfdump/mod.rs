@@ -335,14 +335,21 @@ impl NfdumpFile {
                 self.first_payload = Mutex::new(Some(p));
             }
         }
+        // The last block that holds records (a damaged appendix adds a failing entry after it).
+        let last = self
+            .blocks
+            .iter()
+            .rposition(is_flow_block)
+            .filter(|&l| l > 0);
         let rest: Vec<usize> = if whole {
             (1..n).collect()
         } else {
-            (n.max(2) - 1..n).collect()
+            last.into_iter().collect()
         };
         self.scan_into(&mut t, &rest);
         self.tables = t;
-        self.tables_complete = whole || n <= 2;
+        self.tables_complete =
+            whole || self.blocks.iter().filter(|b| is_flow_block(b)).count() <= 2;
     }
 
     /// Collects exporter/sampler/map records of the given blocks. Damaged blocks are skipped

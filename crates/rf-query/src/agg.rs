@@ -149,6 +149,11 @@ pub struct AggList {
 /// # Errors
 /// nfdump's messages: unknown field, duplicate, missing or forbidden `/bits`.
 pub fn parse_list(list: &str) -> Result<AggList, String> {
+    if list.len() > MAX_LIST_LEN {
+        return Err(format!(
+            "Aggregation string too long: at most {MAX_LIST_LEN} characters"
+        ));
+    }
     let mut fields = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     let mut fmt = String::from("%ts %td ");
@@ -216,19 +221,62 @@ pub enum Mode {
     },
 }
 
-/// Compact aggregation key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Words in an aggregation key. An `-A` list is at most 64 characters (as in nfdump), so at
+/// most 16 fields of at most 2 words each.
+const KEY_WORDS: usize = 32;
+
+/// Longest accepted `-A` list.
+pub const MAX_LIST_LEN: usize = 64;
+
+/// Compact aggregation key: the key fields' values packed into words; only the used words
+/// are hashed and compared.
+#[derive(Clone, Copy, Debug)]
 struct Key {
-    src: u128,
-    dst: u128,
-    other_ips: [u128; 5],
-    nums: [u64; 12],
-    mpls: [u32; 10],
-    ports: [u16; 4],
-    small: [u8; 8],
+    len: u8,
+    w: [u64; KEY_WORDS],
 }
 
-/// Address as a key word; IPv4 tagged so it never equals an IPv6 address, except that the
+impl PartialEq for Key {
+    fn eq(&self, o: &Key) -> bool {
+        self.len == o.len && self.words() == o.words()
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for &x in self.words() {
+            state.write_u64(x);
+        }
+    }
+}
+
+impl Key {
+    const EMPTY: Key = Key {
+        len: 0,
+        w: [0; KEY_WORDS],
+    };
+
+    fn words(&self) -> &[u64] {
+        self.w.get(..usize::from(self.len)).unwrap_or(&self.w)
+    }
+
+    fn push(&mut self, v: u64) {
+        if let Some(slot) = self.w.get_mut(usize::from(self.len)) {
+            *slot = v;
+            self.len += 1;
+        }
+    }
+
+    fn push_ip(&mut self, a: IpAddr) {
+        let n = ipn(a);
+        self.push((n >> 64) as u64);
+        self.push(n as u64);
+    }
+}
+
+/// Address as a key number; IPv4 tagged so it never equals an IPv6 address, except that the
 /// cleared (unspecified) address of either family is one key (`-A proto` mixes families).
 fn ipn(a: IpAddr) -> u128 {
     if a.is_unspecified() {
@@ -315,55 +363,71 @@ fn masked(r: &FlowRecord, fields: &[AggField]) -> FlowRecord {
     m
 }
 
-fn key_of(m: &FlowRecord) -> Key {
-    Key {
-        src: ipn(m.src_addr),
-        dst: ipn(m.dst_addr),
-        other_ips: [
-            ipn(m.ip_next_hop),
-            ipn(m.bgp_next_hop),
-            ipn(m.received_ip),
-            ipn(m.xlate_src_ip),
-            ipn(m.xlate_dst_ip),
-        ],
-        nums: [
-            m.src_as.into(),
-            m.dst_as.into(),
-            m.next_as.into(),
-            m.prev_as.into(),
-            m.input.into(),
-            m.output.into(),
-            m.in_src_mac,
-            m.out_dst_mac,
-            m.in_dst_mac,
-            m.out_src_mac,
-            u64::from(m.src_vlan) << 32 | u64::from(m.dst_vlan),
-            m.obs_point_id ^ (u64::from(m.obs_domain_id) << 32).rotate_left(17),
-        ],
-        mpls: m.mpls,
-        ports: [m.src_port, m.dst_port, m.xlate_src_port, m.xlate_dst_port],
-        small: [
-            m.proto, m.src_mask, m.dst_mask, m.src_tos, m.dst_tos, 0, 0, 0,
-        ],
+/// The key of `r` for the listed fields, computed without building the masked record.
+fn custom_key(r: &FlowRecord, fields: &[AggField]) -> Key {
+    let mut k = Key::EMPTY;
+    for f in fields {
+        match *f {
+            AggField::SrcIp(b) => k.push_ip(b.map_or(r.src_addr, |b| mask_addr(r.src_addr, b))),
+            AggField::DstIp(b) => k.push_ip(b.map_or(r.dst_addr, |b| mask_addr(r.dst_addr, b))),
+            AggField::SrcNet => {
+                k.push_ip(mask_addr(r.src_addr, r.src_mask));
+                k.push(r.src_mask.into());
+            }
+            AggField::DstNet => {
+                k.push_ip(mask_addr(r.dst_addr, r.dst_mask));
+                k.push(r.dst_mask.into());
+            }
+            AggField::SrcPort => k.push(r.src_port.into()),
+            AggField::DstPort => k.push(r.dst_port.into()),
+            AggField::Proto => k.push(r.proto.into()),
+            AggField::SrcAs => k.push(r.src_as.into()),
+            AggField::DstAs => k.push(r.dst_as.into()),
+            AggField::NextAs => k.push(r.next_as.into()),
+            AggField::PrevAs => k.push(r.prev_as.into()),
+            AggField::InIf => k.push(r.input.into()),
+            AggField::OutIf => k.push(r.output.into()),
+            AggField::Next => k.push_ip(r.ip_next_hop),
+            AggField::BgpNext => k.push_ip(r.bgp_next_hop),
+            AggField::Router => k.push_ip(r.received_ip),
+            AggField::InSrcMac => k.push(r.in_src_mac),
+            AggField::OutDstMac => k.push(r.out_dst_mac),
+            AggField::InDstMac => k.push(r.in_dst_mac),
+            AggField::OutSrcMac => k.push(r.out_src_mac),
+            AggField::SrcVlan => k.push(r.src_vlan.into()),
+            AggField::DstVlan => k.push(r.dst_vlan.into()),
+            AggField::SrcMask => k.push(r.src_mask.into()),
+            AggField::DstMask => k.push(r.dst_mask.into()),
+            AggField::Tos | AggField::SrcTos => k.push(r.src_tos.into()),
+            AggField::DstTos => k.push(r.dst_tos.into()),
+            AggField::Mpls(i) => k.push(r.mpls.get(usize::from(i)).copied().unwrap_or(0).into()),
+            AggField::Odid => k.push(r.obs_domain_id.into()),
+            AggField::Opid => k.push(r.obs_point_id),
+            AggField::XSrcIp => k.push_ip(r.xlate_src_ip),
+            AggField::XDstIp => k.push_ip(r.xlate_dst_ip),
+            AggField::XSrcPort => k.push(r.xlate_src_port.into()),
+            AggField::XDstPort => k.push(r.xlate_dst_port.into()),
+        }
     }
+    k
 }
 
+/// The 5-tuple key: src (2 words), dst (2 words), ports and protocol.
 fn five_tuple(r: &FlowRecord) -> Key {
-    Key {
-        src: ipn(r.src_addr),
-        dst: ipn(r.dst_addr),
-        other_ips: [0; 5],
-        nums: [0; 12],
-        mpls: [0; 10],
-        ports: [r.src_port, r.dst_port, 0, 0],
-        small: [r.proto, 0, 0, 0, 0, 0, 0, 0],
-    }
+    let mut k = Key::EMPTY;
+    k.push_ip(r.src_addr);
+    k.push_ip(r.dst_addr);
+    k.push(u64::from(r.proto) << 32 | u64::from(r.src_port) << 16 | u64::from(r.dst_port));
+    k
 }
 
+/// The 5-tuple key of the opposite direction.
 fn reversed(k: &Key) -> Key {
     let mut x = *k;
-    std::mem::swap(&mut x.src, &mut x.dst);
-    x.ports.swap(0, 1);
+    x.w.swap(0, 2);
+    x.w.swap(1, 3);
+    let p = x.w[4];
+    x.w[4] = (p & !0xffff_ffff) | (p & 0xffff) << 16 | (p >> 16) & 0xffff;
     x
 }
 
@@ -372,25 +436,24 @@ struct Entry {
     rec: FlowRecord,
     c: Counters,
     flags: u8,
-    seq: u64,
 }
 
 impl Entry {
-    fn new(rec: FlowRecord, seq: u64) -> Entry {
+    fn new(rec: FlowRecord) -> Entry {
         Entry {
             rec,
             c: Counters::EMPTY,
             flags: 0,
-            seq,
         }
     }
 
     fn add(&mut self, r: &FlowRecord, reverse: bool) {
         if reverse {
-            let mut swapped = r.clone();
-            std::mem::swap(&mut swapped.in_packets, &mut swapped.out_packets);
-            std::mem::swap(&mut swapped.in_bytes, &mut swapped.out_bytes);
-            self.c.add(&swapped);
+            let mut c = Counters::EMPTY;
+            c.add(r);
+            std::mem::swap(&mut c.in_packets, &mut c.out_packets);
+            std::mem::swap(&mut c.in_bytes, &mut c.out_bytes);
+            self.c.merge(&c);
         } else {
             self.c.add(r);
             self.flags |= r.tcp_flags;
@@ -438,12 +501,14 @@ impl Entry {
     }
 }
 
-/// Aggregation cache; a [`Partial`] per block, merged in input order.
+/// Aggregation cache; a [`Partial`] per block, merged in input order. Entries live in a
+/// vector in first-seen order; the map holds their indices, so growing it moves small values.
 #[derive(Debug)]
 pub struct Aggregator {
     mode: Mode,
-    map: FastMap<Key, Entry>,
-    next_seq: u64,
+    map: FastMap<Key, u32>,
+    keys: Vec<Key>,
+    entries: Vec<Entry>,
 }
 
 impl Aggregator {
@@ -452,7 +517,8 @@ impl Aggregator {
         Aggregator {
             mode,
             map: FastMap::default(),
-            next_seq: 0,
+            keys: Vec::new(),
+            entries: Vec::new(),
         }
     }
 
@@ -460,78 +526,79 @@ impl Aggregator {
         matches!(self.mode, Mode::Bidir { .. })
     }
 
+    /// The entry for `k` (or for its reverse in bidir mode, flagged `true`).
+    fn find(&self, k: &Key, proto: u8) -> Option<(usize, bool)> {
+        if let Some(&i) = self.map.get(k) {
+            return Some((i as usize, false));
+        }
+        if self.bidir() && (proto == 6 || proto == 17) {
+            return self.map.get(&reversed(k)).map(|&i| (i as usize, true));
+        }
+        None
+    }
+
+    fn insert(&mut self, k: Key, e: Entry) {
+        // More than u32::MAX distinct flows cannot be held in memory anyway.
+        let idx = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
+        self.map.insert(k, idx);
+        self.keys.push(k);
+        self.entries.push(e);
+    }
+
     /// Merges a later partial into this one.
     pub fn merge(&mut self, later: Aggregator) {
-        if self.map.is_empty() {
-            self.map = later.map;
-            self.next_seq = later.next_seq;
+        if self.entries.is_empty() {
+            *self = later;
             return;
         }
-        let mut theirs: Vec<(Key, Entry)> = later.map.into_iter().collect();
-        theirs.sort_by_key(|(_, e)| e.seq);
-        let bidir = self.bidir();
-        for (k, e) in theirs {
-            if let Some(mine) = self.map.get_mut(&k) {
-                mine.merge(&e, false);
-                continue;
+        for (k, e) in later.keys.into_iter().zip(later.entries) {
+            match self.find(&k, e.rec.proto) {
+                Some((i, rev)) => {
+                    if let Some(mine) = self.entries.get_mut(i) {
+                        mine.merge(&e, rev);
+                    }
+                }
+                None => self.insert(k, e),
             }
-            if bidir
-                && (e.rec.proto == 6 || e.rec.proto == 17)
-                && let Some(mine) = self.map.get_mut(&reversed(&k))
-            {
-                mine.merge(&e, true);
-                continue;
-            }
-            let mut e = e;
-            e.seq = self.next_seq;
-            self.next_seq += 1;
-            self.map.insert(k, e);
         }
     }
 
     /// Number of aggregated flows.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
 
     /// Whether nothing was aggregated.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.is_empty()
     }
 
     /// The aggregated records, in first-seen order.
     pub fn into_records(self) -> Vec<FlowRecord> {
         let swap = matches!(self.mode, Mode::Bidir { swap: true });
-        let mut v: Vec<Entry> = self.map.into_values().collect();
-        v.sort_by_key(|e| e.seq);
-        v.into_iter().map(|e| e.finish(swap)).collect()
+        self.entries.into_iter().map(|e| e.finish(swap)).collect()
     }
 }
 
 impl Partial for Aggregator {
     fn add(&mut self, r: &FlowRecord) {
-        let (key, rec) = match &self.mode {
-            Mode::FiveTuple | Mode::Bidir { .. } => (five_tuple(r), None),
-            Mode::Custom(fields) => {
-                let m = masked(r, fields);
-                (key_of(&m), Some(m))
-            }
+        let key = match &self.mode {
+            Mode::FiveTuple | Mode::Bidir { .. } => five_tuple(r),
+            Mode::Custom(fields) => custom_key(r, fields),
         };
-        if let Some(e) = self.map.get_mut(&key) {
-            e.add(r, false);
+        if let Some((i, rev)) = self.find(&key, r.proto) {
+            if let Some(e) = self.entries.get_mut(i) {
+                e.add(r, rev);
+            }
             return;
         }
-        if self.bidir()
-            && (r.proto == 6 || r.proto == 17)
-            && let Some(e) = self.map.get_mut(&reversed(&key))
-        {
-            e.add(r, true);
-            return;
-        }
-        let mut e = Entry::new(rec.unwrap_or_else(|| r.clone()), self.next_seq);
-        self.next_seq += 1;
+        let rec = match &self.mode {
+            Mode::Custom(fields) => masked(r, fields),
+            _ => r.clone(),
+        };
+        let mut e = Entry::new(rec);
         e.add(r, false);
-        self.map.insert(key, e);
+        self.insert(key, e);
     }
 }
 

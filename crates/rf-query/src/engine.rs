@@ -22,6 +22,20 @@ pub trait Partial: Send {
     fn add_at(&mut self, r: &FlowRecord, _pos: u64) {
         self.add(r);
     }
+
+    /// Whether the partial keeps whole records; the scan then hands over the decoded block's
+    /// passing records by value ([`Partial::take`]) instead of copying each one.
+    fn keeps_records(&self) -> bool {
+        false
+    }
+
+    /// Takes the passing records of a block with their positions (only when
+    /// [`Partial::keeps_records`]).
+    fn take(&mut self, recs: Vec<FlowRecord>, pos: Vec<u64>) {
+        for (r, p) in recs.iter().zip(pos) {
+            self.add_at(r, p);
+        }
+    }
 }
 
 /// Where a record was read: the file's ident and the record's 1-based number in reading order
@@ -129,6 +143,9 @@ fn run_block<P: Partial>(
         .map(|e| e.in_file(path).to_string());
     let (mut processed, mut passed) = (0u64, 0u64);
     let mut stats = FileStats::default();
+    let keep = part.keeps_records();
+    let mut keep_mask: Vec<bool> = Vec::new();
+    let mut keep_pos: Vec<u64> = Vec::new();
     for r in &recs {
         if budget.is_some_and(|b| passed >= b) {
             break;
@@ -148,7 +165,19 @@ fn run_block<P: Partial>(
         }
         passed += 1;
         stats.add(r);
-        part.add_at(r, processed - 1);
+        if keep {
+            keep_mask.resize(usize::try_from(processed - 1).unwrap_or(usize::MAX), false);
+            keep_mask.push(true);
+            keep_pos.push(processed - 1);
+        } else {
+            part.add_at(r, processed - 1);
+        }
+    }
+    if keep {
+        keep_mask.resize(recs.len(), false);
+        let mut it = keep_mask.iter();
+        recs.retain(|_| it.next().copied().unwrap_or(false));
+        part.take(recs, keep_pos);
     }
     BlockOut {
         part,
@@ -255,5 +284,19 @@ impl Partial for Records {
     fn add_at(&mut self, r: &FlowRecord, pos: u64) {
         self.0.push(r.clone());
         self.1.push(pos);
+    }
+
+    fn keeps_records(&self) -> bool {
+        true
+    }
+
+    fn take(&mut self, recs: Vec<FlowRecord>, pos: Vec<u64>) {
+        if self.0.is_empty() {
+            self.0 = recs;
+            self.1 = pos;
+        } else {
+            self.0.extend(recs);
+            self.1.extend(pos);
+        }
     }
 }

@@ -105,6 +105,21 @@ impl Partial for Collected {
             Collected::Recs(v) => v.add(r),
         }
     }
+
+    fn keeps_records(&self) -> bool {
+        matches!(self, Collected::Recs(_))
+    }
+
+    fn take(&mut self, recs: Vec<FlowRecord>, pos: Vec<u64>) {
+        match self {
+            Collected::Recs(v) => v.take(recs, pos),
+            other => {
+                for r in &recs {
+                    other.add(r);
+                }
+            }
+        }
+    }
 }
 
 impl Collected {

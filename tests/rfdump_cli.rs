@@ -135,3 +135,46 @@ fn output_does_not_depend_on_thread_count() {
         assert_eq!(once("1"), once("3"), "{args:?}");
     }
 }
+
+#[test]
+fn verify_and_info_describe_the_file() {
+    let f = fixture(GEN).display().to_string();
+    let out = run(cmd("rfdump").args(["-v", &f]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Version    : 2 - lz4 compressed"), "{text}");
+    assert!(text.ends_with("Records       : 3086\n"), "{text}");
+    let out = run(cmd("rfdump").args(["-r", &f, "-I"]));
+    assert!(stdout(&out).starts_with("Ident: genrouter\nFlows: 3086\n"));
+}
+
+#[test]
+fn written_file_keeps_ident_and_exporters() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let w = dir.path().join("all.rf").display().to_string();
+    let f = fixture(GEN).display().to_string();
+    assert!(
+        run(cmd("rfdump").args(["-r", &f, "-w", &w, "-z=none"]))
+            .status
+            .success()
+    );
+    let info = stdout(&run(cmd("rfdump").args(["-r", &w, "-I"])));
+    assert!(
+        info.starts_with("Ident: genrouter\nFlows: 3086\n"),
+        "{info}"
+    );
+    let a = stdout(&run(cmd("rfdump").args([
+        "-r",
+        &w,
+        "-o",
+        "fmt:%ra %sa %byt",
+    ])));
+    let b = stdout(&run(cmd("rfdump").args([
+        "-r",
+        &f,
+        "-o",
+        "fmt:%ra %sa %byt",
+    ])));
+    let body = |s: &str| s.lines().take(3087).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&a), body(&b));
+}

@@ -253,3 +253,45 @@ pub fn info_text(files: &[PathBuf]) -> Result<String> {
     }
     Ok(o)
 }
+
+/// `-v file`: the file's header and a full read of every block, like nfdump's verify.
+pub fn verify_text(path: &std::path::Path) -> Result<(String, bool)> {
+    use std::fmt::Write as _;
+    let file = rf_format::open(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let info = file.info();
+    let mut o = String::new();
+    let _ = writeln!(o, "File       : {}", path.display());
+    let _ = writeln!(
+        o,
+        "Version    : {} - {}",
+        info.version,
+        info.compression.name()
+    );
+    if info.created != 0 {
+        let _ = writeln!(
+            o,
+            "Created    : {}",
+            rf_query::render::time_secs(info.created)
+        );
+    }
+    if !info.ident.is_empty() {
+        let _ = writeln!(o, "Ident      : {}", info.ident);
+    }
+    let _ = writeln!(o, "Data blks  : {}", file.block_count());
+    o.push_str("Checking data blocks\n");
+    let mut records = 0usize;
+    let mut ok = true;
+    let mut buf = Vec::new();
+    for i in 0..file.block_count() {
+        buf.clear();
+        match file.read_block(i, &mut buf) {
+            Ok(()) => records += buf.len(),
+            Err(e) => {
+                ok = false;
+                let _ = writeln!(o, "Block {i}: {}", e.in_file(path));
+            }
+        }
+    }
+    let _ = writeln!(o, "\nTotal\nRecords       : {records}");
+    Ok((o, ok))
+}

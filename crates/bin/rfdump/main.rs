@@ -32,6 +32,17 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         rf_cli::generate(what, Args::command(), &mut std::io::stdout().lock())?;
         return Ok(ExitCode::SUCCESS);
     }
+    if let Some(path) = &args.verify {
+        let (text, ok) = config::verify_text(path)?;
+        let mut out = rf_cli::stdout();
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+        return Ok(if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(rf_cli::EXIT_FAILURE)
+        });
+    }
     if args.info {
         let files = config::files(&args)?;
         let mut out = rf_cli::stdout();
@@ -56,12 +67,30 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let skip_blocks = !filter.uses_count() && !filter.is_any();
     let mut writer = match &args.write {
         Some(p) => {
+            let ident = plan
+                .files
+                .first()
+                .and_then(|f| rf_format::open(f).ok())
+                .map(|f| f.info().ident.clone())
+                .unwrap_or_default();
             let opts = rf_format::native::WriterOptions {
                 compression: plan.compression,
                 ..rf_format::native::WriterOptions::default()
-            };
-            let w = rf_format::native::Writer::create(p, opts)
+            }
+            .ident(ident);
+            let mut w = rf_format::native::Writer::create(p, opts)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            // Keep the exporters of the input so `%ra`-style joins survive the copy.
+            let mut seen = std::collections::HashSet::new();
+            for f in &plan.files {
+                if let Ok(file) = rf_format::open(f) {
+                    for e in &file.info().exporters {
+                        if seen.insert(e.sysid) {
+                            w.add_exporter(e.clone());
+                        }
+                    }
+                }
+            }
             Some(NativeSink(Some(w)))
         }
         None => None,

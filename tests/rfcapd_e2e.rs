@@ -168,6 +168,8 @@ fn all_records(dir: &Path) -> Vec<FlowRecord> {
 fn sigterm_loses_no_received_flow() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_udp_port();
+    let st = run(cmd("rfexpire").arg("-u").arg(dir.path()).args(["-w", "90"]));
+    assert!(st.status.success(), "{}", stderr(&st));
     let g = rfcapd(dir.path(), port, &["-t", "3600"]);
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     let (packets, per) = (300u32, 30u16);
@@ -187,6 +189,9 @@ fn sigterm_loses_no_received_flow() {
     assert!(st.success(), "{log:?}");
     let recs = all_records(dir.path());
     assert_eq!(recs.len(), (packets * u32::from(per)) as usize, "{log:?}");
+    // The books in .nfstat (created before the start) count the new file at exit.
+    let books = std::fs::read_to_string(dir.path().join(".nfstat")).unwrap();
+    assert!(books.contains("numfiles=1\n"), "{books}");
     let mut ids: Vec<u64> = recs.iter().map(|r| r.in_bytes).collect();
     ids.sort_unstable();
     ids.dedup();

@@ -508,6 +508,11 @@ impl Collector {
         }
         if last {
             self.retry_failed();
+            if !self.env.settings.expire {
+                for o in self.fixed.iter().flatten().chain(self.dynamic.values()) {
+                    hooks::update_books(o.dir.clone(), self.env.log.clone());
+                }
+            }
             return;
         }
         self.env.slot = slot_start(now, self.env.settings.interval);

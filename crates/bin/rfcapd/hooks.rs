@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 
-use rf_store::expire::{self, Limits, Options};
+use rf_store::expire::{self, Action, Limits, Options};
 
 use crate::log::Log;
 
@@ -112,6 +112,28 @@ pub fn expire(dir: PathBuf, log: Log) {
                         }
                     }
                     Err(e) => log.error(&format!("expire on '{}' failed: {e}", dir.display())),
+                }
+            }),
+    );
+}
+
+/// At exit without `-e`: recounts the directory into an existing `.nfstat`, as nfcapd updates
+/// its books, so rfexpire's view stays current. Directories without `.nfstat` are left alone.
+pub fn update_books(dir: PathBuf, log: Log) {
+    if !dir.join(".nfstat").exists() {
+        return;
+    }
+    track(
+        std::thread::Builder::new()
+            .name("books".into())
+            .spawn(move || {
+                if let Err(e) = expire::run(
+                    &dir,
+                    Action::Rescan,
+                    &Limits::default(),
+                    &Options::default(),
+                ) {
+                    log.error(&format!("cannot update {}/.nfstat: {e}", dir.display()));
                 }
             }),
     );

@@ -24,6 +24,9 @@ use crate::metrics::Metrics;
 pub const JOURNAL_MAX: usize = 65_536;
 /// Records kept in total for finished slots whose file still has to be written.
 pub const RETRY_MAX: usize = 1_000_000;
+/// Most exporters a `-M` source creates directories for (spoofed sources must not exhaust
+/// memory or the file system).
+pub const MAX_DYNAMIC: usize = 4096;
 /// Seconds between attempts to create a file again.
 pub const RETRY_SECS: i64 = 5;
 
@@ -418,7 +421,8 @@ impl Collector {
         let from = canonical_ip(from);
         let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
         let Some(i) = self.source_for(from) else {
-            if self.skipped_from.insert(from) {
+            // Logged once per address; the set is bounded against spoofed floods.
+            if self.skipped_from.len() < MAX_DYNAMIC && self.skipped_from.insert(from) {
                 self.env
                     .log
                     .info(&format!("Skip UDP packet. Ignored packet from {from}"));
@@ -428,6 +432,10 @@ impl Collector {
         };
         let env = &self.env;
         let o = if self.sources[i].kind == SourceKind::Dynamic {
+            if self.dynamic.len() >= MAX_DYNAMIC && !self.dynamic.contains_key(&from) {
+                Metrics::add(&self.env.metrics.ignored_packets, 1);
+                return;
+            }
             let dir = self.sources[i].dir.clone();
             self.dynamic.entry(from).or_insert_with(|| {
                 let name = layout::exporter_dir_name(from);

@@ -430,6 +430,30 @@ fn ipv6_listener_records_ipv6_exporter() {
     assert!(recs[0].ext.has(rf_format::ext_id::IP_RECEIVED_V6));
 }
 
+#[test]
+fn drops_privileges_after_binding() {
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("note: skipping -u/-g test, not running as root");
+        return;
+    }
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let port = free_udp_port();
+    let g = rfcapd(dir.path(), port, &["-u", "nobody", "-g", "nogroup"]);
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.send_to(&v5(0, 0, 1), ("127.0.0.1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (st, log) = g.terminate();
+    assert!(st.success(), "{log:?}");
+    let files = flow_files(dir.path());
+    assert_eq!(files.len(), 1);
+    let meta = std::fs::metadata(&files[0]).unwrap();
+    assert_ne!(meta.uid(), 0, "file written after dropping to nobody");
+    assert_eq!(meta.mode() & 0o777, 0o644);
+}
+
 // ------------------------------------------------------------ differential vs nfcapd
 
 fn require_tools() -> bool {

@@ -97,6 +97,18 @@ fn lookup(file: &str, name: &str) -> Result<u32> {
 /// Unknown names or a refused switch.
 #[allow(unsafe_code)]
 pub fn drop_privileges(user: Option<&str>, group: Option<&str>) -> Result<()> {
+    if user.is_some() || group.is_some() {
+        // Drop root's supplementary groups too, or they would stay usable after the switch.
+        // SAFETY: a zero-length list with a null pointer is the documented way to clear it;
+        // the call reads no memory of ours.
+        if unsafe { libc::setgroups(0, std::ptr::null()) } != 0 {
+            let e = std::io::Error::last_os_error();
+            // Unprivileged runs cannot clear groups and have nothing to drop.
+            if e.raw_os_error() != Some(libc::EPERM) {
+                bail!("setgroups: {e}");
+            }
+        }
+    }
     if let Some(g) = group {
         let gid = lookup("/etc/group", g)?;
         // SAFETY: setgid takes a plain integer and touches no memory of ours.

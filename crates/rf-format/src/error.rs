@@ -38,14 +38,14 @@ pub enum Error {
     /// A feature of the file (compression, layout) this build does not support.
     #[error("unsupported: {0}")]
     Unsupported(String),
-    /// The same error, in a named file.
-    #[error("{}: {source}", path.display())]
+    /// The same error, in a named file. The message already contains the cause, so the cause is
+    /// deliberately not exposed as `source()`: error chains (anyhow's `{:#}`) print it once.
+    #[error("{}: {error}", path.display())]
     InFile {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: Box<Error>,
+        error: Box<Error>,
     },
 }
 
@@ -73,7 +73,7 @@ impl Error {
             e @ Error::InFile { .. } => e,
             e => Error::InFile {
                 path: path.into(),
-                source: Box::new(e),
+                error: Box::new(e),
             },
         }
     }

@@ -23,7 +23,7 @@ fn fixtures() -> Vec<PathBuf> {
 /// Errors about content must carry an offset inside the file.
 fn check_error(e: &Error, len: u64, what: &str) {
     let inner = match e {
-        Error::InFile { source, .. } => source.as_ref(),
+        Error::InFile { error, .. } => error.as_ref(),
         other => other,
     };
     match inner {

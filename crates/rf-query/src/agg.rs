@@ -19,10 +19,14 @@ use crate::stat::FastMap;
 /// One `-A` field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AggField {
-    /// Source address, optionally masked to a prefix length.
+    /// Source address, optionally masked to an IPv6 prefix length (`srcip6/N`).
     SrcIp(Option<u8>),
-    /// Destination address, optionally masked.
+    /// Destination address, optionally masked to an IPv6 prefix length (`dstip6/N`).
     DstIp(Option<u8>),
+    /// Source address masked to an IPv4 prefix length (`srcip4/N`).
+    SrcIp4(u8),
+    /// Destination address masked to an IPv4 prefix length (`dstip4/N`).
+    DstIp4(u8),
     /// Source address masked with the record's own source mask.
     SrcNet,
     /// Destination address masked with the record's own destination mask.
@@ -174,10 +178,11 @@ pub fn parse_list(list: &str) -> Result<AggList, String> {
                     .ok()
                     .filter(|n| (1..=max).contains(n))
                     .ok_or_else(|| format!("Invalid subnet mask '{b}' for '{name}'"))?;
-                if name.starts_with("src") {
-                    (AggField::SrcIp(Some(n)), "%sa", "srcip")
-                } else {
-                    (AggField::DstIp(Some(n)), "%da", "dstip")
+                match (name.starts_with("src"), max == 32) {
+                    (true, true) => (AggField::SrcIp4(n), "%sa", "srcip"),
+                    (true, false) => (AggField::SrcIp(Some(n)), "%sa", "srcip"),
+                    (false, true) => (AggField::DstIp4(n), "%da", "dstip"),
+                    (false, false) => (AggField::DstIp(Some(n)), "%da", "dstip"),
                 }
             }
             _ => {
@@ -297,7 +302,6 @@ fn masked(r: &FlowRecord, fields: &[AggField]) -> FlowRecord {
         exporter_sysid: 0,
         first_ms: r.first_ms,
         last_ms: r.last_ms,
-        received_ms: r.received_ms,
         in_packets: r.in_packets,
         in_bytes: r.in_bytes,
         out_packets: r.out_packets,
@@ -314,8 +318,14 @@ fn masked(r: &FlowRecord, fields: &[AggField]) -> FlowRecord {
     m.dst_addr = zero(r.dst_addr);
     for f in fields {
         match *f {
-            AggField::SrcIp(b) => m.src_addr = b.map_or(r.src_addr, |b| mask_addr(r.src_addr, b)),
-            AggField::DstIp(b) => m.dst_addr = b.map_or(r.dst_addr, |b| mask_addr(r.dst_addr, b)),
+            AggField::SrcIp(b) => {
+                m.src_addr = b.map_or(r.src_addr, |b| agg_mask(r.src_addr, b, false));
+            }
+            AggField::DstIp(b) => {
+                m.dst_addr = b.map_or(r.dst_addr, |b| agg_mask(r.dst_addr, b, false));
+            }
+            AggField::SrcIp4(b) => m.src_addr = agg_mask(r.src_addr, b, true),
+            AggField::DstIp4(b) => m.dst_addr = agg_mask(r.dst_addr, b, true),
             AggField::SrcNet => {
                 m.src_addr = mask_addr(r.src_addr, r.src_mask);
                 m.src_mask = r.src_mask;
@@ -363,13 +373,46 @@ fn masked(r: &FlowRecord, fields: &[AggField]) -> FlowRecord {
     m
 }
 
+/// An address masked for `-A srcip4/N` (`v4_mask`) or `srcip6/N`. nfdump 1.7.1 applies the
+/// mask to its 128-bit address word whatever the family: an IPv4 mask on an IPv6 address
+/// masks only the low 32 bits, an IPv6 mask on an IPv4 address keeps `N - 96` bits.
+/// Reproduced as observed so aggregated output matches.
+fn agg_mask(a: IpAddr, bits: u8, v4_mask: bool) -> IpAddr {
+    match (a, v4_mask) {
+        (IpAddr::V4(_), true) | (IpAddr::V6(_), false) => mask_addr(a, bits),
+        (IpAddr::V6(v), true) => {
+            let n = u128::from(v);
+            let m = if bits >= 32 {
+                u32::MAX
+            } else {
+                !(u32::MAX >> bits)
+            };
+            IpAddr::V6((n & !u128::from(u32::MAX) | u128::from(n as u32 & m)).into())
+        }
+        (IpAddr::V4(v), false) => {
+            let keep = bits.saturating_sub(96);
+            if keep == 0 {
+                IpAddr::V4(0.into())
+            } else {
+                mask_addr(IpAddr::V4(v), keep)
+            }
+        }
+    }
+}
+
 /// The key of `r` for the listed fields, computed without building the masked record.
 fn custom_key(r: &FlowRecord, fields: &[AggField]) -> Key {
     let mut k = Key::EMPTY;
     for f in fields {
         match *f {
-            AggField::SrcIp(b) => k.push_ip(b.map_or(r.src_addr, |b| mask_addr(r.src_addr, b))),
-            AggField::DstIp(b) => k.push_ip(b.map_or(r.dst_addr, |b| mask_addr(r.dst_addr, b))),
+            AggField::SrcIp(b) => {
+                k.push_ip(b.map_or(r.src_addr, |b| agg_mask(r.src_addr, b, false)));
+            }
+            AggField::DstIp(b) => {
+                k.push_ip(b.map_or(r.dst_addr, |b| agg_mask(r.dst_addr, b, false)));
+            }
+            AggField::SrcIp4(b) => k.push_ip(agg_mask(r.src_addr, b, true)),
+            AggField::DstIp4(b) => k.push_ip(agg_mask(r.dst_addr, b, true)),
             AggField::SrcNet => {
                 k.push_ip(mask_addr(r.src_addr, r.src_mask));
                 k.push(r.src_mask.into());
@@ -472,7 +515,7 @@ impl Entry {
     }
 
     /// The output record.
-    fn finish(mut self, swap: bool) -> FlowRecord {
+    fn finish(mut self, swap: bool, keep_flags: bool) -> FlowRecord {
         let r = &mut self.rec;
         r.first_ms = self.c.first_ms;
         r.last_ms = self.c.last_ms;
@@ -481,7 +524,8 @@ impl Entry {
         r.in_bytes = self.c.in_bytes;
         r.out_bytes = self.c.out_bytes;
         r.flows = self.c.flows;
-        r.tcp_flags = self.flags;
+        // -A masks the TCP flags like every field outside the key (nfdump prints none).
+        r.tcp_flags = if keep_flags { self.flags } else { 0 };
         r.ext.set(ext_id::CNT_FLOW);
         if swap && (r.proto == 6 || r.proto == 17) {
             let (sp, dp) = (r.src_port, r.dst_port);
@@ -576,7 +620,11 @@ impl Aggregator {
     /// The aggregated records, in first-seen order.
     pub fn into_records(self) -> Vec<FlowRecord> {
         let swap = matches!(self.mode, Mode::Bidir { swap: true });
-        self.entries.into_iter().map(|e| e.finish(swap)).collect()
+        let keep_flags = !matches!(self.mode, Mode::Custom(_));
+        self.entries
+            .into_iter()
+            .map(|e| e.finish(swap, keep_flags))
+            .collect()
     }
 }
 

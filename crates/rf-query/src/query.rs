@@ -176,15 +176,10 @@ pub fn execute(
     let report: ScanReport;
     let mut collected: Option<Collected> = None;
     if streaming {
+        // nfdump ignores -n for a plain listing (it limits -s, -a and -O output only).
         let printer = &mut q.printer;
-        let mut printed = 0usize;
-        let top = q.top;
         report = engine::scan(&opts, Records::default, |part: Records, before: u64| {
             for (r, pos) in part.0.iter().zip(&part.1) {
-                if top > 0 && printed >= top {
-                    break;
-                }
-                printed += 1;
                 if let Some(s) = sink.as_deref_mut() {
                     if sink_err.is_none()
                         && let Err(e) = s.write(r)

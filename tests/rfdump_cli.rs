@@ -30,6 +30,11 @@ fn bad_values_are_one_line_usage_errors() {
         let out = run(&mut c);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stdout(&out).is_empty(), "{args:?} printed to stdout");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("rfdump: ") && err.lines().count() == 1,
+            "{args:?}: not one line: {err:?}"
+        );
     }
     let out = run(cmd("rfdump").args(["-r", &fixture(GEN).display().to_string(), "-o", "bogus"]));
     assert_eq!(stderr(&out), "rfdump: Unknown output mode 'bogus'\n");

@@ -135,6 +135,29 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Parses the command line; help and version print as usual, any other clap error becomes
+/// one line on stderr and exit status 2.
+fn parse_args() -> Result<Args, ExitCode> {
+    use clap::error::ErrorKind;
+    Args::try_parse().map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            eprintln!("rfdump: {}", first.trim_start_matches("error: "));
+            ExitCode::from(rf_cli::EXIT_USAGE)
+        }
+    })
+}
+
 fn main() -> ExitCode {
-    rf_cli::finish("rfdump", run(Args::parse()))
+    match parse_args() {
+        Ok(args) => rf_cli::finish("rfdump", run(args)),
+        Err(code) => code,
+    }
 }

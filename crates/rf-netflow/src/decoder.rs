@@ -509,6 +509,12 @@ impl Decoder {
         if let Some(e) = self.exporters.get(ctx.exporter) {
             base.exporter_id = e.key.id;
             base.exporter_version = e.key.version;
+            if ctx.proto == Proto::V9 {
+                // nfcapd 1.7.1 takes engine type/id from the v9 source id (verified: source id
+                // 0x00030102 gives type 1, id 2); IPFIX records keep 0.
+                base.engine_type = (e.key.id >> 8) as u8;
+                base.engine_id = e.key.id as u8;
+            }
         }
         base.ext.0 |= t.ext.0;
         if ctx.proto == Proto::Ipfix && t.ext.has(ext_id::OBSERVATION) {

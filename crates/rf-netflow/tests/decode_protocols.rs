@@ -487,6 +487,11 @@ fn v9_templates_are_per_source_id() {
     );
     assert_eq!(d.exporters().len(), 2);
     assert_eq!(d.exporters()[1].sysid, 2);
+    // Engine type/id come from the low 16 bits of the source id, as nfcapd 1.7.1 stores them.
+    let t = v9_template(300, V4_FIELDS);
+    let data = set(300, &v4_data([10, 0, 0, 1], 10, 1, 2));
+    let r = decode(&mut d, &v9_packet(0, 0x0003_0102, &[t, data])).unwrap();
+    assert_eq!((r[0].engine_type, r[0].engine_id), (1, 2));
 }
 
 #[test]

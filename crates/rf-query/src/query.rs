@@ -91,6 +91,18 @@ impl Out<'_> {
     }
 }
 
+/// A block's records already rendered as text (formats that render independently).
+struct Rendered {
+    printer: Printer,
+    text: String,
+}
+
+impl Partial for Rendered {
+    fn add(&mut self, r: &FlowRecord) {
+        self.printer.record(r, &mut self.text);
+    }
+}
+
 enum Collected {
     Stats(StatPartial),
     Agg(Aggregator),
@@ -175,8 +187,21 @@ pub fn execute(
     let mut sink_err: Option<String> = None;
     let report: ScanReport;
     let mut collected: Option<Collected> = None;
-    if streaming {
-        // nfdump ignores -n for a plain listing (it limits -s, -a and -O output only).
+    if streaming && sink.is_none() && q.printer.renders_independently() {
+        // Text is rendered on the worker threads, block by block, and written in order.
+        let proto = q.printer.clone();
+        report = engine::scan(
+            &opts,
+            || Rendered {
+                printer: proto.clone(),
+                text: String::new(),
+            },
+            |part: Rendered, _| {
+                out.buf.push_str(&part.text);
+                out.maybe_flush()
+            },
+        )?;
+    } else if streaming {
         let printer = &mut q.printer;
         report = engine::scan(&opts, Records::default, |part: Records, before: u64| {
             for (r, pos) in part.0.iter().zip(&part.1) {

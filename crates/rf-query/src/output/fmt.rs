@@ -405,6 +405,13 @@ impl Format {
         Ok(Format { pieces, opts })
     }
 
+    /// Whether the format prints record numbers (`%cnt`), which depend on reading order.
+    pub fn numbers_records(&self) -> bool {
+        self.pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Tok(Tok::Cnt)))
+    }
+
     /// The header line (without newline).
     pub fn header(&self) -> String {
         let mut h = String::new();

@@ -109,7 +109,7 @@ pub fn parse_kind(
 }
 
 /// Prints records in one format.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Printer {
     kind: Kind,
     quiet: bool,
@@ -131,6 +131,16 @@ impl Printer {
     /// The selected format.
     pub fn kind(&self) -> &Kind {
         &self.kind
+    }
+
+    /// Whether records can be rendered independently on worker threads: the format neither
+    /// numbers records (`%cnt`, raw) nor separates them (json).
+    pub fn renders_independently(&self) -> bool {
+        match &self.kind {
+            Kind::Fmt(f) => !f.numbers_records(),
+            Kind::Csv | Kind::Pipe | Kind::Ndjson | Kind::Null => true,
+            Kind::Raw | Kind::Json => false,
+        }
     }
 
     /// Which footer the format prints.

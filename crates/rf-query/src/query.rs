@@ -241,6 +241,10 @@ pub fn execute(
             Ok(())
         })?;
         collected = acc;
+        // nfdump says so before the statistics tables.
+        if report.passed == 0 {
+            out.buf.push_str("No matching flows\n");
+        }
         // -s record with element stats needs a second pass of the aggregator; keep it simple
         // by aggregating here when both were asked for.
         if !q.stats.is_empty() && q.record_stat.is_some() {
@@ -289,7 +293,7 @@ pub fn execute(
         Some(Collected::Recs(r)) => emit_sorted(&mut q, r.0, &mut out, &mut sink, &mut sink_err)?,
         None => {}
     }
-    if report.passed == 0 {
+    if report.passed == 0 && !stats_mode && q.agg.is_none() && q.order.is_none() {
         out.buf.push_str("No matching flows\n");
     }
     if header || (stats_mode && !q.quiet) || matches!(q.printer.kind(), Kind::Json) {
@@ -356,6 +360,10 @@ fn print_record_stat(
     recs: Vec<FlowRecord>,
     out: &mut Out<'_>,
 ) -> io::Result<()> {
+    if recs.is_empty() {
+        // Without records nfdump prints no record tables at all.
+        return Ok(());
+    }
     let orders = q.record_stat.clone().unwrap_or_default();
     for (o, asc) in orders {
         let mut v = recs.clone();

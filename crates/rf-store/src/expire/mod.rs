@@ -297,6 +297,8 @@ fn expire(
     let limit = naming::slot_string(now.saturating_sub(keep), NameStyle::Seconds);
     let mut done = false;
     let mut files_removed = 0u64;
+    let mut emptied: Vec<&FlowEntry> = Vec::new();
+    let mut checked = None;
     for f in files {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             out.timed_out = true;
@@ -304,7 +306,10 @@ fn expire(
         }
         if !size_done {
             if st.size > size_limit {
-                files_removed += remove_one(dir, f, st, opts, out);
+                if remove_one(dir, f, st, opts, out, &mut checked) {
+                    files_removed += 1;
+                    emptied.push(f);
+                }
                 continue;
             }
             st.first = f.secs;
@@ -312,7 +317,10 @@ fn expire(
         }
         if !life_done {
             if f.digits.as_str() < limit.as_str() {
-                files_removed += remove_one(dir, f, st, opts, out);
+                if remove_one(dir, f, st, opts, out, &mut checked) {
+                    files_removed += 1;
+                    emptied.push(f);
+                }
             } else {
                 st.first = f.secs;
                 life_done = true;
@@ -321,6 +329,18 @@ fn expire(
         if size_done && life_done {
             done = true;
             break;
+        }
+    }
+    if !opts.dry_run {
+        // Once per directory that lost files (not once per file: rmdir attempts are not
+        // free on large trees), remove it and its parents if they are now empty.
+        let mut last_parent = None;
+        for f in emptied {
+            let parent = f.rel.split_last().map(|(_, p)| p);
+            if parent != last_parent {
+                scan::remove_empty_parents(dir, f);
+                last_parent = parent;
+            }
         }
     }
     if !done && !out.timed_out {
@@ -336,7 +356,7 @@ fn expire(
     })
 }
 
-/// Removes one file (or pretends to, in a dry run) and updates the books; returns 1 when the
+/// Removes one file (or pretends to, in a dry run) and updates the books; true when the
 /// file counts as expired.
 fn remove_one(
     dir: &Path,
@@ -344,21 +364,19 @@ fn remove_one(
     st: &mut DirStat,
     opts: &Options,
     out: &mut Outcome,
-) -> u64 {
+    checked: &mut Option<PathBuf>,
+) -> bool {
     let path = f.path(dir);
     let gone = if opts.dry_run {
         true
     } else {
-        match scan::remove(dir, f) {
-            Ok(true) => {
-                scan::remove_empty_parents(dir, f);
-                true
-            }
+        match scan::remove(dir, f, checked) {
+            Ok(true) => true,
             // Removed by someone else meanwhile: its bytes are free, but it is not ours.
             Ok(false) => {
                 st.size = st.size.saturating_sub(f.size);
                 st.numfiles = st.numfiles.saturating_sub(1);
-                return 0;
+                return false;
             }
             Err(e) => {
                 out.warnings.push(format!("cannot remove: {e}"));
@@ -367,12 +385,12 @@ fn remove_one(
         }
     };
     if !gone {
-        return 0;
+        return false;
     }
     st.size = st.size.saturating_sub(f.size);
     st.numfiles = st.numfiles.saturating_sub(1);
     out.removed.push(Removed { path, size: f.size });
-    1
+    true
 }
 
 impl Outcome {

@@ -98,26 +98,22 @@ pub fn scan(base: &Path) -> Result<Vec<FlowEntry>> {
 /// replaced by a symbolic link and that the name still refers to the scanned file. A file
 /// that is already gone (another process removed it) counts as not removed, without error.
 ///
+/// `checked` remembers the last directory whose path was verified, so a run over many files
+/// of one directory checks the directories once, not once per file (every stat costs on
+/// network and virtual file systems).
+///
 /// # Errors
 /// The path changed since the scan, or the removal failed.
-pub fn remove(base: &Path, entry: &FlowEntry) -> Result<bool> {
-    let mut dir = base.to_path_buf();
+pub fn remove(base: &Path, entry: &FlowEntry, checked: &mut Option<PathBuf>) -> Result<bool> {
     let Some((name, subdirs)) = entry.rel.split_last() else {
         return Ok(false);
     };
-    for part in subdirs {
-        dir.push(part);
-        match fs::symlink_metadata(&dir) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                return Err(Error::io(
-                    &dir,
-                    io::Error::other("changed into a non-directory since the scan; not followed"),
-                ));
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(Error::io(&dir, e)),
-        }
+    let mut dir = base.to_path_buf();
+    dir.extend(subdirs);
+    if checked.as_ref() != Some(&dir) {
+        *checked = None;
+        check_dirs(base, subdirs)?;
+        *checked = Some(dir.clone());
     }
     let path = dir.join(name);
     match fs::symlink_metadata(&path) {
@@ -136,6 +132,27 @@ pub fn remove(base: &Path, entry: &FlowEntry) -> Result<bool> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(Error::io(&path, e)),
     }
+}
+
+/// Checks that every sub-directory on the way from `base` is still a real directory (a
+/// missing one is fine: the file is gone too).
+fn check_dirs(base: &Path, subdirs: &[OsString]) -> Result<()> {
+    let mut dir = base.to_path_buf();
+    for part in subdirs {
+        dir.push(part);
+        match fs::symlink_metadata(&dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(Error::io(
+                    &dir,
+                    io::Error::other("changed into a non-directory since the scan; not followed"),
+                ));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io(&dir, e)),
+        }
+    }
+    Ok(())
 }
 
 /// Removes the now empty sub-directories that held `entry`, deepest first, never `base`
@@ -214,12 +231,12 @@ mod tests {
         fs::write(b.join("2025/keep"), b"x").unwrap();
         let entries = scan(b).unwrap();
         let e = &entries[0];
-        assert!(remove(b, e).unwrap());
+        assert!(remove(b, e, &mut None).unwrap());
         remove_empty_parents(b, e);
         assert!(!b.join("2025/11").exists());
         assert!(b.join("2025/keep").exists());
         // Already gone: not an error, not counted.
-        assert!(!remove(b, e).unwrap());
+        assert!(!remove(b, e, &mut None).unwrap());
         // Replaced by another file of the same name: refused.
         fs::write(b.join("nfcapd.202511280000"), MAGIC).unwrap();
         let e = scan(b).unwrap().remove(0);
@@ -230,7 +247,7 @@ mod tests {
             .map(|m| (m.dev(), m.ino()))
             .unwrap();
         if same_inode != e.id {
-            assert!(remove(b, &e).is_err());
+            assert!(remove(b, &e, &mut None).is_err());
             assert!(b.join("nfcapd.202511280000").exists());
         }
     }

@@ -435,10 +435,24 @@ impl Format {
 
     /// Appends one record line (with newline). `seq` is the record number for `%cnt`.
     pub fn render(&self, r: &FlowRecord, seq: u64, out: &mut String) {
+        // nfdump 1.7.1 masks an IPv6 record in place when printing %sn/%dn, so address
+        // tokens after them print the masked address; a copy reproduces that.
+        let mut masked: Option<FlowRecord> = None;
         for p in &self.pieces {
             match p {
                 Piece::Lit(l) => out.push_str(l),
-                Piece::Tok(t) => self.token(*t, r, seq, out),
+                Piece::Tok(t) => {
+                    let cur = masked.as_ref().unwrap_or(r);
+                    self.token(*t, cur, seq, out);
+                    if matches!(t, Tok::Sn | Tok::Dn) && cur.is_ipv6() {
+                        let m = masked.get_or_insert_with(|| r.clone());
+                        if *t == Tok::Sn {
+                            m.src_addr = render::mask_addr(m.src_addr, m.src_mask);
+                        } else {
+                            m.dst_addr = render::mask_addr(m.dst_addr, m.dst_mask);
+                        }
+                    }
+                }
             }
         }
         out.push('\n');

@@ -106,6 +106,8 @@ impl Partial for Rendered {
 enum Collected {
     Stats(StatPartial),
     Agg(Aggregator),
+    /// Element statistics and `-s record` in one pass.
+    Both(StatPartial, Aggregator),
     Recs(Records),
 }
 
@@ -114,6 +116,10 @@ impl Partial for Collected {
         match self {
             Collected::Stats(s) => s.add(r),
             Collected::Agg(a) => a.add(r),
+            Collected::Both(s, a) => {
+                s.add(r);
+                a.add(r);
+            }
             Collected::Recs(v) => v.add(r),
         }
     }
@@ -139,6 +145,10 @@ impl Collected {
         match (self, later) {
             (Collected::Stats(a), Collected::Stats(b)) => a.merge(b),
             (Collected::Agg(a), Collected::Agg(b)) => a.merge(b),
+            (Collected::Both(s, a), Collected::Both(t, b)) => {
+                s.merge(t);
+                a.merge(b);
+            }
             (Collected::Recs(a), Collected::Recs(b)) => {
                 a.0.extend(b.0);
                 a.1.extend(b.1);
@@ -223,8 +233,14 @@ pub fn execute(
             .agg
             .clone()
             .or_else(|| q.record_stat.as_ref().map(|_| Mode::FiveTuple));
+        let both = !specs.is_empty() && q.record_stat.is_some();
         let make = || {
-            if !specs.is_empty() {
+            if both {
+                Collected::Both(
+                    StatPartial::new(&specs),
+                    Aggregator::new(agg_mode.clone().unwrap_or(Mode::FiveTuple)),
+                )
+            } else if !specs.is_empty() {
                 Collected::Stats(StatPartial::new(&specs))
             } else if let Some(m) = &agg_mode {
                 Collected::Agg(Aggregator::new(m.clone()))
@@ -245,21 +261,15 @@ pub fn execute(
         if report.passed == 0 {
             out.buf.push_str("No matching flows\n");
         }
-        // -s record with element stats needs a second pass of the aggregator; keep it simple
-        // by aggregating here when both were asked for.
-        if !q.stats.is_empty() && q.record_stat.is_some() {
-            let mut a = Aggregator::new(q.agg.clone().unwrap_or(Mode::FiveTuple));
-            engine::scan(
-                &opts,
-                || Aggregator::new(q.agg.clone().unwrap_or(Mode::FiveTuple)),
-                |p, _| {
-                    a.merge(p);
-                    Ok(())
-                },
-            )?;
-            print_record_stat(&mut q, a.into_records(), &mut out)?;
-        }
     }
+    // Record tables come first, then the element statistics, as in nfdump.
+    let collected = match collected {
+        Some(Collected::Both(st, a)) => {
+            print_record_stat(&mut q, a.into_records(), &mut out)?;
+            Some(Collected::Stats(st))
+        }
+        other => other,
+    };
     match collected {
         Some(Collected::Stats(p)) => {
             let style = match q.printer.kind() {
@@ -291,7 +301,7 @@ pub fn execute(
             }
         }
         Some(Collected::Recs(r)) => emit_sorted(&mut q, r.0, &mut out, &mut sink, &mut sink_err)?,
-        None => {}
+        Some(Collected::Both(..)) | None => {}
     }
     if report.passed == 0 && !stats_mode && q.agg.is_none() && q.order.is_none() {
         out.buf.push_str("No matching flows\n");

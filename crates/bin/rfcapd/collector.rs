@@ -98,6 +98,8 @@ struct Output {
     writer: Option<Writer>,
     path: PathBuf,
     stats: FileStats,
+    /// Records of the slot; nfcapd's "Flows:" counts records, not aggregated flow counts.
+    records: u64,
     journal: Vec<FlowRecord>,
     /// Whether `journal` holds every record of the slot, so a rewrite loses nothing.
     journal_complete: bool,
@@ -139,6 +141,7 @@ impl Env {
             writer: None,
             path: PathBuf::new(),
             stats: FileStats::default(),
+            records: 0,
             journal: Vec::new(),
             journal_complete: true,
             last_attempt: i64::MIN,
@@ -209,6 +212,7 @@ impl Env {
     /// Writes one record to `o`: journal first, then the file.
     fn store(&self, o: &mut Output, r: &FlowRecord, now: i64) {
         o.stats.add(r);
+        o.records += 1;
         if o.journal_complete {
             if o.journal.len() < JOURNAL_MAX {
                 o.journal.push(r.clone());
@@ -248,7 +252,7 @@ impl Env {
         o.bad_base = bad_total;
         self.log.info(&format!(
             "Ident: '{}' Flows: {}, Packets: {}, Bytes: {}, Sequence Errors: {}, Bad Packets: {}",
-            o.ident, o.stats.flows, o.stats.packets, o.stats.bytes, seq, bad
+            o.ident, o.records, o.stats.packets, o.stats.bytes, seq, bad
         ));
         if o.writer.is_none() && o.journal_complete {
             // Last chance to write this slot normally.
@@ -272,6 +276,7 @@ impl Env {
             None => failed = self.failed(o, exporters, seq),
         }
         o.stats = FileStats::default();
+        o.records = 0;
         o.journal = Vec::new();
         o.journal_complete = true;
         failed
@@ -284,7 +289,7 @@ impl Env {
                 o.ident,
                 o.path.display()
             ));
-            Metrics::add(&self.metrics.dropped_flows, o.stats.flows);
+            Metrics::add(&self.metrics.dropped_flows, o.records);
             return None;
         }
         Some(Failed {

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
-use rf_format::record::FLAG_SAMPLED;
+use rf_format::record::{FLAG_EVENT, FLAG_SAMPLED};
 use rf_format::{ExporterInfo, FlowRecord, ext_id};
 
 use crate::cursor::{slice, u16_at, u32_at};
@@ -368,6 +368,7 @@ impl Decoder {
             ),
         };
         let mut records = 0usize;
+        let mut first_err = None;
         // v9 pads datagrams; fewer than 4 bytes left cannot be a set.
         while pkt.len().saturating_sub(off) >= 4 {
             let id = u16_at(pkt, off, "set header")?;
@@ -381,7 +382,11 @@ impl Decoder {
             let body = slice(pkt, off + 4, len - 4, "set")?;
             let base = off + 4;
             if id == tmpl_set || id == opt_set {
-                self.templates_set(body, base, ctx, id == opt_set)?;
+                // A bad template set spoils only itself: its length is known, so the sets
+                // after it are still decoded (nfcapd does the same).
+                if let Err(e) = self.templates_set(body, base, ctx, id == opt_set) {
+                    first_err.get_or_insert(e);
+                }
                 self.release_held(ctx.exporter, out);
             } else if id >= min_data {
                 records += self.data_set(id, body, ctx, out);
@@ -390,7 +395,10 @@ impl Decoder {
             }
             off += len;
         }
-        Ok(records)
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(records),
+        }
     }
 
     fn templates_set(
@@ -400,14 +408,15 @@ impl Decoder {
         ctx: &Ctx,
         options: bool,
     ) -> Result<(), DecodeError> {
-        for p in template::parse_set(body, base, ctx.proto, options)? {
+        let (parsed, err) = template::parse_set(body, base, ctx.proto, options);
+        for p in parsed {
             match p {
                 Parsed::Add(t) => self.templates.insert(ctx.exporter, t)?,
                 Parsed::Withdraw(id) => self.templates.remove(ctx.exporter, id),
                 Parsed::WithdrawAll => self.templates.remove_all(ctx.exporter, options),
             }
         }
-        Ok(())
+        err.map_or(Ok(()), Err)
     }
 
     /// Decodes a data set, or holds it when its template is unknown. Returns records seen.
@@ -517,6 +526,9 @@ impl Decoder {
             }
         }
         base.ext.0 |= t.ext.0;
+        if t.event {
+            base.flags |= FLAG_EVENT;
+        }
         if ctx.proto == Proto::Ipfix && t.ext.has(ext_id::OBSERVATION) {
             base.obs_domain_id = base.exporter_id;
         }
@@ -540,7 +552,7 @@ impl Decoder {
                     {
                         time.boot_ms = e.sys_init_ms.or(time.boot_ms);
                     }
-                    fields::finish(&mut r, &p, &time, t.has_dst_tos);
+                    fields::finish(&mut r, &p, &time);
                     if r.ext.has(ext_id::CNT_FLOW) && r.flows == 0 {
                         r.flows = 1;
                     }

@@ -179,7 +179,7 @@ pub struct TimeBase {
 }
 
 /// Resolves times and ICMP fields once all fields of a record are applied.
-pub fn finish(r: &mut FlowRecord, p: &Pending, tb: &TimeBase, has_dst_tos: bool) {
+pub fn finish(r: &mut FlowRecord, p: &Pending, tb: &TimeBase) {
     let boot = p.sys_init_ms.or(tb.boot_ms);
     let first = p
         .first_ms
@@ -211,10 +211,5 @@ pub fn finish(r: &mut FlowRecord, p: &Pending, tb: &TimeBase, has_dst_tos: bool)
                 u16::from(p.icmp_type.unwrap_or(0)) << 8 | u16::from(p.icmp_code.unwrap_or(0));
             r.src_port = 0;
         }
-    }
-    // nfcapd 1.7.1 stores the source ToS as destination ToS when the template has none
-    // (verified: `nfdump -o raw` prints the same value for both).
-    if !has_dst_tos {
-        r.dst_tos = r.src_tos;
     }
 }

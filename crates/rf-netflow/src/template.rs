@@ -60,8 +60,8 @@ pub struct Template {
     pub varlen: bool,
     /// nfdump extension elements a record decoded with this template carries.
     pub ext: ExtSet,
-    /// Whether the template carries element `55` (destination ToS).
-    pub has_dst_tos: bool,
+    /// Whether records are NSEL/NEL events (firewall or NAT event field): nfcapd flags them.
+    pub event: bool,
 }
 
 /// Which protocol a template belongs to; a few element mappings differ (nfcapd 1.7.1).
@@ -78,7 +78,7 @@ impl Template {
         let mut min_len = 0usize;
         let mut varlen = false;
         let mut ext = ExtSet::default();
-        let mut has_dst_tos = false;
+        let mut event = false;
         for f in &fields {
             if f.len == ie::VARLEN {
                 varlen = true;
@@ -90,7 +90,7 @@ impl Template {
                 if let Some(e) = element_of(f.id, proto) {
                     ext.set(e);
                 }
-                has_dst_tos |= f.id == ie::DST_TOS;
+                event |= matches!(f.id, ie::FIREWALL_EVENT | ie::NF_F_FW_EVENT | ie::NAT_EVENT);
             }
         }
         if kind == Kind::Data {
@@ -119,7 +119,7 @@ impl Template {
             min_len,
             varlen,
             ext,
-            has_dst_tos,
+            event,
         }
     }
 }
@@ -194,29 +194,35 @@ pub enum Parsed {
 }
 
 /// Parses every record of a template or options-template set (`body` = set without its 4-byte
-/// header; `base` = offset of `body` in the datagram, for error messages).
+/// header; `base` = offset of `body` in the datagram, for error messages). Records before a
+/// bad one are returned with the error: they are complete and valid.
 pub fn parse_set(
     body: &[u8],
     base: usize,
     proto: Proto,
     options: bool,
-) -> Result<Vec<Parsed>, DecodeError> {
+) -> (Vec<Parsed>, Option<DecodeError>) {
     let mut out = Vec::new();
     let mut off = 0usize;
     // Anything shorter than a template header is set padding.
     while body.len().saturating_sub(off) >= 4 {
-        let (p, used) = match (proto, options) {
-            (Proto::V9, false) => parse_v9_template(body, off, base)?,
-            (Proto::V9, true) => parse_v9_options(body, off, base)?,
-            (Proto::Ipfix, _) => parse_ipfix_template(body, off, base, options)?,
+        let parsed = match (proto, options) {
+            (Proto::V9, false) => parse_v9_template(body, off, base),
+            (Proto::V9, true) => parse_v9_options(body, off, base),
+            (Proto::Ipfix, _) => parse_ipfix_template(body, off, base, options),
         };
-        out.push(p);
-        off += used;
+        match parsed {
+            Ok((p, used)) => {
+                out.push(p);
+                off += used;
+            }
+            Err(e) => return (out, Some(e)),
+        }
         if out.len() > MAX_TEMPLATES_PER_EXPORTER {
-            return Err(DecodeError::Limit("templates in one set"));
+            return (out, Some(DecodeError::Limit("templates in one set")));
         }
     }
-    Ok(out)
+    (out, None)
 }
 
 fn check_id(id: u16, at: usize) -> Result<(), DecodeError> {
@@ -468,7 +474,8 @@ mod tests {
     #[test]
     fn v9_template_elements() {
         let b = v9_tmpl(300, &[(8, 4), (12, 4), (1, 4), (2, 4), (10, 2), (136, 1)]);
-        let p = parse_set(&b, 0, Proto::V9, false).unwrap();
+        let (p, err) = parse_set(&b, 0, Proto::V9, false);
+        assert_eq!(err, None);
         let Parsed::Add(t) = &p[0] else {
             panic!("expected a template")
         };
@@ -484,16 +491,16 @@ mod tests {
         // Field count far larger than the bytes present.
         let mut b = v9_tmpl(300, &[(8, 4)]);
         b[2] = 0xff;
-        assert!(parse_set(&b, 0, Proto::V9, false).is_err());
+        assert!(parse_set(&b, 0, Proto::V9, false).1.is_some());
         // Zero-length field.
         let b = v9_tmpl(300, &[(8, 0)]);
-        assert!(parse_set(&b, 0, Proto::V9, false).is_err());
+        assert!(parse_set(&b, 0, Proto::V9, false).1.is_some());
         // Template id below 256.
         let b = v9_tmpl(5, &[(8, 4)]);
-        assert!(parse_set(&b, 0, Proto::V9, false).is_err());
+        assert!(parse_set(&b, 0, Proto::V9, false).1.is_some());
         // Empty v9 template.
         let b = v9_tmpl(300, &[]);
-        assert!(parse_set(&b, 0, Proto::V9, false).is_err());
+        assert!(parse_set(&b, 0, Proto::V9, false).1.is_some());
     }
 
     #[test]
@@ -504,7 +511,8 @@ mod tests {
         b.extend_from_slice(&[0x80, 0x01, 0xff, 0xff, 0x00, 0x00, 0x01, 0x02]); // ent. varlen
         b.extend_from_slice(&[0x00, 0x5f, 0xff, 0xff]); // applicationId varlen
         b.extend_from_slice(&[0x01, 0x01, 0x00, 0x00]); // withdraw 257
-        let p = parse_set(&b, 0, Proto::Ipfix, false).unwrap();
+        let (p, err) = parse_set(&b, 0, Proto::Ipfix, false);
+        assert_eq!(err, None);
         let Parsed::Add(t) = &p[0] else {
             panic!("expected a template")
         };

@@ -183,3 +183,20 @@ fn written_file_keeps_ident_and_exporters() {
     let body = |s: &str| s.lines().take(3087).collect::<Vec<_>>().join("\n");
     assert_eq!(body(&a), body(&b));
 }
+
+#[test]
+fn statistics_with_write_print_bare_tables_and_write_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let w = dir.path().join("never.rf");
+    let f = fixture(GEN).display().to_string();
+    let out = run(cmd("rfdump").args(["-r", &f, "-s", "proto", "-w", &w.display().to_string()]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // As nfdump 1.7.1: rows only, the blank line after the table, no summary.
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(
+        text.starts_with("2026-12-30 19:42:17.723     00:11:11.409 TCP "),
+        "{text}"
+    );
+    assert!(!w.exists());
+}

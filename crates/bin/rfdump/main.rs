@@ -65,8 +65,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let block_pred = |s: &rf_format::BlockSummary| filter.may_match_block(s);
     let skip_blocks = !filter.uses_count() && !filter.is_any();
+    // With statistics nfdump prints the tables (without headers) and writes no file.
+    let stats = !plan.stats.is_empty() || plan.record_stat.is_some();
     let mut writer = match &args.write {
-        Some(p) => {
+        Some(p) if !stats => {
             let ident = plan
                 .files
                 .first()
@@ -93,7 +95,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Some(NativeSink(Some(w)))
         }
-        None => None,
+        _ => None,
     };
     let q = Query {
         files: &plan.files,
@@ -112,6 +114,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         order: plan.order,
         top: plan.top,
         progress: plan.files.len() > 4 && rf_cli::stderr_is_terminal(),
+        write_requested: args.write.is_some(),
         packet_limit: plan.packet_limit,
         byte_limit: plan.byte_limit,
     };

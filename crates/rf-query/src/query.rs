@@ -58,6 +58,8 @@ pub struct Query<'a> {
     pub top: usize,
     /// Show progress on stderr.
     pub progress: bool,
+    /// `-w` was given: statistics print without headers (and nothing is written).
+    pub write_requested: bool,
     /// `-l` packet limit for element statistics.
     pub packet_limit: Option<(bool, u64)>,
     /// `-L` byte limit for element statistics.
@@ -188,7 +190,7 @@ pub fn execute(
     if let Some(l) = q.packet_limit {
         out.buf.push_str(&stat::limit_line("Packet", "packets", l));
     }
-    let writing = sink.is_some() && !stats_mode;
+    let writing = (sink.is_some() || q.write_requested) && !stats_mode;
     let header = !q.quiet && !stats_mode && !writing;
     if header {
         q.printer.prolog(&mut out.buf);
@@ -283,7 +285,7 @@ pub fn execute(
                 top: q.top,
                 plain: q.plain,
                 long_v6: q.long_v6,
-                quiet: q.quiet || sink.is_some(),
+                quiet: q.quiet || sink.is_some() || q.write_requested,
                 packet_limit: q.packet_limit,
                 byte_limit: q.byte_limit,
             };
@@ -309,7 +311,7 @@ pub fn execute(
     if header || (stats_mode && !q.quiet) || matches!(q.printer.kind(), Kind::Json) {
         q.printer.epilog(&mut out.buf);
     }
-    if !q.quiet && !writing {
+    if !q.quiet && !writing && !q.write_requested {
         match q.printer.footer() {
             Footer::Text => {
                 out.buf.push_str(&summary::text(&report, q.window, q.plain));

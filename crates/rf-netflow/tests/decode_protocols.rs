@@ -709,3 +709,18 @@ fn ipv4_mapped_source_counts_as_ipv4_exporter() {
     assert_eq!(out[0].received_ip, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9)));
     assert!(out[0].ext.has(ext_id::IP_RECEIVED_V4));
 }
+
+#[test]
+fn bad_template_set_spoils_only_itself() {
+    // Field id 33002 has the enterprise bit set in IPFIX, so the set runs out of bytes.
+    let bad = set(2, &B::default().u16(256).u16(1).u16(33002).u16(2).0);
+    let good = ipfix_template(2, 257, None, &[(8, 4, 0), (1, 4, 0)]);
+    let rec = set(257, &B::default().bytes(&[9, 9, 9, 9]).u32(77).0);
+    let mut d = Decoder::default();
+    let mut out = Vec::new();
+    let res = d.decode(&ipfix_packet(0, 0, &[bad, good, rec]), ROUTER, 0, &mut out);
+    assert!(res.is_err());
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].in_bytes, 77);
+    assert_eq!(d.counters().bad_packets, 1);
+}

@@ -200,3 +200,21 @@ fn statistics_with_write_print_bare_tables_and_write_nothing() {
     );
     assert!(!w.exists());
 }
+
+#[test]
+fn syntax_check_and_exporter_list() {
+    assert!(
+        run(cmd("rfdump").args(["-Z", "proto", "tcp"]))
+            .status
+            .success()
+    );
+    let bad = run(cmd("rfdump").args(["-Z", "proto", "tcpx"]));
+    assert_eq!(bad.status.code(), Some(2));
+    let f = fixture(GEN).display().to_string();
+    let out = run(cmd("rfdump").args(["-E", &f]));
+    // Verified against `nfdump -E` on the same file.
+    assert_eq!(
+        stdout(&out),
+        "Exporters:\n\nSysID: 1, IP:        127.0.0.1, version: 9, ID:  0, Sequence failures: 0, packets: 111, flows: 3086\n"
+    );
+}

@@ -119,6 +119,19 @@ pub struct Args {
     #[arg(short = 'v', value_name = "FILE")]
     pub verify: Option<std::path::PathBuf>,
 
+    /// Print the exporters of a file, then exit.
+    #[arg(short = 'E', value_name = "FILE")]
+    pub exporters: Option<std::path::PathBuf>,
+
+    /// Check the filter syntax only: exit 0 when it compiles.
+    #[arg(short = 'Z')]
+    pub syntax_only: bool,
+
+    /// Config file with `fmt.<name> = "<format>"` lines ([nfdump] section); `none` reads
+    /// none. Default: $NFCONF when set.
+    #[arg(short = 'C', value_name = "FILE")]
+    pub config: Option<String>,
+
     /// Print a man page or shell completion script and exit.
     #[arg(long, hide = true, value_enum, value_name = "WHAT")]
     pub generate: Option<rf_cli::Generate>,

@@ -59,18 +59,93 @@ pub fn files(a: &Args) -> Result<Vec<PathBuf>> {
         .map_err(anyhow::Error::new)
 }
 
-/// Resolves the command line.
-pub fn plan(a: &Args) -> Result<Plan> {
-    let files = files(a)?;
+/// The filter: command-line words (joined with spaces) win over `-f file`; none is `any`.
+pub fn filter(a: &Args) -> Result<rf_filter::Filter> {
     let text = a.filter.join(" ");
-    let filter = if !text.trim().is_empty() {
+    Ok(if !text.trim().is_empty() {
         text.parse::<rf_filter::Filter>()
             .map_err(|e| usage(format!("filter: {e}")))?
     } else if let Some(f) = &a.filter_file {
         rf_filter::Filter::from_file(f).map_err(|e| usage(format!("filter file: {e}")))?
     } else {
         rf_filter::Filter::any()
+    })
+}
+
+/// `fmt.<name>` definitions of the config file (`-C file`, else `$NFCONF`; `-C none` or no
+/// file: none). Lines of other sections and keys are ignored, as nfdump's other settings.
+pub fn custom_formats(a: &Args) -> Result<Vec<(String, String)>> {
+    let path = match a.config.as_deref() {
+        Some("none") => return Ok(Vec::new()),
+        Some(p) => PathBuf::from(p),
+        None => match std::env::var_os("NFCONF") {
+            Some(p) => PathBuf::from(p),
+            None => return Ok(Vec::new()),
+        },
     };
+    let meta = std::fs::metadata(&path).with_context(|| format!("config {}", path.display()))?;
+    if !meta.is_file() || meta.len() > 1 << 20 {
+        bail!(
+            "config {}: not a regular file of at most 1 MiB",
+            path.display()
+        );
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("config {}", path.display()))?;
+    Ok(parse_config(&text))
+}
+
+/// Parses `fmt.<name> = "<string>"` lines of the `[nfdump]` section.
+fn parse_config(text: &str) -> Vec<(String, String)> {
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim().to_string();
+            continue;
+        }
+        if section != "nfdump" {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let Some(name) = key.trim().strip_prefix("fmt.") else {
+            continue;
+        };
+        let v = value.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(v);
+        out.push((name.to_string(), v.to_string()));
+    }
+    out
+}
+
+/// `-E file`: the exporter list.
+pub fn exporters_text(path: &std::path::Path) -> Result<String> {
+    use std::fmt::Write as _;
+    let file = rf_format::open(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut o = String::from("Exporters:\n\n");
+    for e in &file.info().exporters {
+        let _ = writeln!(
+            o,
+            "SysID: {}, IP: {:>16}, version: {}, ID: {:2}, Sequence failures: {}, packets: {}, flows: {}",
+            e.sysid, e.ip, e.version, e.id, e.sequence_failures, e.packets, e.flows
+        );
+    }
+    Ok(o)
+}
+
+/// Resolves the command line.
+pub fn plan(a: &Args) -> Result<Plan> {
+    let files = files(a)?;
+    let filter = filter(a)?;
     let limit = match &a.count {
         None => None,
         Some(c) => match c.parse::<u64>() {
@@ -176,7 +251,8 @@ pub fn plan(a: &Args) -> Result<Plan> {
         (None, None) if a.bidir || a.bidir_swap => "biline".into(),
         (None, None) => "line".into(),
     };
-    let kind = output::parse_kind(&spec, fmt_opts, &[]).map_err(|e| usage(e.to_string()))?;
+    let custom = custom_formats(a)?;
+    let kind = output::parse_kind(&spec, fmt_opts, &custom).map_err(|e| usage(e.to_string()))?;
     let compression = match a.compress.as_deref() {
         None | Some("lz4") => rf_format::Compression::Lz4,
         Some("none") => rf_format::Compression::None,
@@ -294,4 +370,18 @@ pub fn verify_text(path: &std::path::Path) -> Result<(String, bool)> {
     }
     let _ = writeln!(o, "\nTotal\nRecords       : {records}");
     Ok((o, ok))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_config;
+
+    #[test]
+    fn config_formats() {
+        let text = "# comment\n[nfcapd]\nfmt.x = \"%sa\"\n[nfdump]\nfmt.mine = \"%ts %sa\"\ngeodb.path = \"/x\"\n";
+        assert_eq!(
+            parse_config(text),
+            vec![("mine".to_string(), "%ts %sa".to_string())]
+        );
+    }
 }

@@ -32,6 +32,16 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         rf_cli::generate(what, Args::command(), &mut std::io::stdout().lock())?;
         return Ok(ExitCode::SUCCESS);
     }
+    if args.syntax_only {
+        config::filter(&args)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(path) = &args.exporters {
+        let mut out = rf_cli::stdout();
+        out.write_all(config::exporters_text(path)?.as_bytes())?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(path) = &args.verify {
         let (text, ok) = config::verify_text(path)?;
         let mut out = rf_cli::stdout();

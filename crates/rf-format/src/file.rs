@@ -144,6 +144,21 @@ pub trait FlowFile: Send + Sync {
     /// # Errors
     /// Corrupt or truncated data, naming the offset.
     fn read_block(&self, i: usize, out: &mut Vec<FlowRecord>) -> Result<()>;
+
+    /// Like [`FlowFile::read_block`], but only the fields in `cols` need be decoded: native
+    /// files leave every other field at its default, other formats decode everything.
+    ///
+    /// # Errors
+    /// As [`FlowFile::read_block`].
+    fn read_block_columns(
+        &self,
+        i: usize,
+        cols: crate::native::ColumnSet,
+        out: &mut Vec<FlowRecord>,
+    ) -> Result<()> {
+        let _ = cols;
+        self.read_block(i, out)
+    }
 }
 
 /// Opens a flow file, detecting native or nfdump format by its magic.

@@ -20,5 +20,6 @@ pub use error::{Error, Result};
 pub use file::{
     BlockSummary, Compression, ExporterInfo, FileInfo, FileKind, FlowFile, open, read_all,
 };
+pub use native::ColumnSet;
 pub use record::{ExtSet, FlowRecord, ext_id};
 pub use stats::FileStats;

@@ -175,6 +175,24 @@ pub fn decode_addrs(raw: &[u8], n: usize, off: u64, out: &mut Vec<IpAddr>) -> Re
     }
     let planes4 = r.bytes(4 * n4, "IPv4 addresses")?;
     let planes6 = r.bytes(16 * n6, "IPv6 addresses")?;
+    out.clear();
+    if mode == ADDR_ALL_V4 {
+        // The common case (IPv4-only columns): rebuild straight from the four planes.
+        let mut p = planes4.chunks_exact(n.max(1));
+        let (b0, b1, b2, b3) = (p.next(), p.next(), p.next(), p.next());
+        if let (Some(b0), Some(b1), Some(b2), Some(b3)) = (b0, b1, b2, b3) {
+            out.extend(
+                b0.iter()
+                    .zip(b1)
+                    .zip(b2)
+                    .zip(b3)
+                    .map(|(((&a, &b), &c), &d)| {
+                        IpAddr::V4(Ipv4Addr::from_bits(u32::from_le_bytes([a, b, c, d])))
+                    }),
+            );
+        }
+        return Ok(());
+    }
     let (mut a4, mut a6): (Vec<u64>, Vec<u128>) = (Vec::new(), Vec::new());
     get_planes(planes4, n4, 4, &mut a4);
     get_planes(planes6, n6, 16, &mut a6);
@@ -182,7 +200,6 @@ pub fn decode_addrs(raw: &[u8], n: usize, off: u64, out: &mut Vec<IpAddr>) -> Re
         .iter()
         .map(|&v| IpAddr::V4(Ipv4Addr::from_bits(v as u32)));
     let mut it6 = a6.iter().map(|&v| IpAddr::V6(Ipv6Addr::from_bits(v)));
-    out.clear();
     for i in 0..n {
         let is6 = match tags {
             Some(t) => t.get(i) == Some(&1),

@@ -26,8 +26,9 @@ pub const COLUMN_ENTRY_LEN: usize = 12;
 /// Trailer: footer offset u64, footer length u32, footer CRC32, end magic.
 pub const TRAILER_LEN: usize = 24;
 
-/// Most records a block may hold. Bounds every allocation a reader makes for one block.
-pub const MAX_BLOCK_RECORDS: usize = 1 << 20;
+/// Most records a block may hold. Bounds every allocation a reader makes for one block
+/// (65536 default records are about 40 MiB in memory, however small the block is on disk).
+pub const MAX_BLOCK_RECORDS: usize = 1 << 16;
 /// Most Bloom filter words (64-bit) one block may carry (64 Ki bits = 8 KiB).
 pub const MAX_BLOOM_WORDS: usize = 1024;
 /// Largest footer a reader accepts (the index of ~1M blocks); protects against absurd lengths.

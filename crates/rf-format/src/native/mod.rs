@@ -4,8 +4,9 @@
 //! A file is a header, self-contained data blocks, a footer (file summary, exporters, block
 //! index with per-block skipping summaries) and a fixed trailer pointing at the footer. Inside
 //! a block every field is its own column, compressed on its own, so a query decodes only the
-//! columns it needs ([`NativeFile::read_block_columns`]). Every block and the footer carry a
-//! CRC32: damage is reported with its offset, never decoded into wrong flows.
+//! columns it needs ([`crate::FlowFile::read_block_columns`] with a [`ColumnSet`]). Every block
+//! and the footer carry a CRC32: damage is reported with its offset, never decoded into wrong
+//! flows.
 //!
 //! ```
 //! use rf_format::native::{NativeFile, Writer, WriterOptions};

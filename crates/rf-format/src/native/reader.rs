@@ -96,13 +96,28 @@ impl NativeFile {
             blocks: f.blocks,
         })
     }
+}
 
-    /// Like [`FlowFile::read_block`], but decodes only the columns in `cols`; every other
-    /// field of the appended records keeps its [`FlowRecord::default`] value.
-    ///
-    /// # Errors
-    /// Corrupt or truncated data, naming the offset; `i` out of range.
-    pub fn read_block_columns(
+impl FlowFile for NativeFile {
+    fn info(&self) -> &FileInfo {
+        &self.info
+    }
+
+    fn block_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    fn block_summary(&self, i: usize) -> Option<&BlockSummary> {
+        self.blocks.get(i).map(|e| &e.summary)
+    }
+
+    fn read_block(&self, i: usize, out: &mut Vec<FlowRecord>) -> Result<()> {
+        self.read_block_columns(i, ColumnSet::ALL, out)
+    }
+
+    /// Decodes only the columns in `cols`; every other field of the appended records keeps
+    /// its [`FlowRecord::default`] value. The `ext` presence bits are always decoded.
+    fn read_block_columns(
         &self,
         i: usize,
         cols: ColumnSet,
@@ -121,23 +136,5 @@ impl NativeFile {
             .get(start..start + e.len as usize)
             .ok_or_else(|| Error::truncated(e.offset, "block beyond end of file"))?;
         block::decode(data, e.offset, e.summary.records, cols, out)
-    }
-}
-
-impl FlowFile for NativeFile {
-    fn info(&self) -> &FileInfo {
-        &self.info
-    }
-
-    fn block_count(&self) -> usize {
-        self.blocks.len()
-    }
-
-    fn block_summary(&self, i: usize) -> Option<&BlockSummary> {
-        self.blocks.get(i).map(|e| &e.summary)
-    }
-
-    fn read_block(&self, i: usize, out: &mut Vec<FlowRecord>) -> Result<()> {
-        self.read_block_columns(i, ColumnSet::ALL, out)
     }
 }

@@ -124,3 +124,29 @@ fn empty_file_has_no_blocks() {
     img.extend_from_slice(&trailer(HEADER_LEN as u64, &enc));
     assert!(NativeFile::from_bytes(img).is_err());
 }
+
+#[test]
+fn block_size_is_clamped_and_bounds_memory() {
+    // The reader's worst case for one block is MAX_BLOCK_RECORDS default records.
+    let bytes = MAX_BLOCK_RECORDS * std::mem::size_of::<FlowRecord>();
+    assert!(bytes <= 48 << 20, "{bytes} bytes for the largest block");
+    let opts = WriterOptions {
+        block_records: usize::MAX,
+        ..WriterOptions::default()
+    };
+    let mut w = Writer::new(Vec::new(), opts).unwrap();
+    for i in 0..(MAX_BLOCK_RECORDS as u64 + 5) {
+        w.write(&FlowRecord {
+            in_packets: i & 1,
+            ..FlowRecord::default()
+        })
+        .unwrap();
+    }
+    let (_, bytes) = w.finish_into_inner().unwrap();
+    let f = NativeFile::from_bytes(bytes).unwrap();
+    assert_eq!(f.block_count(), 2);
+    assert_eq!(
+        f.block_summary(0).unwrap().records as usize,
+        MAX_BLOCK_RECORDS
+    );
+}

@@ -22,7 +22,7 @@ use crate::stats::FileStats;
 pub struct WriterOptions {
     /// Block codec (LZ4 or none).
     pub compression: Compression,
-    /// Records per block (clamped to 1..=1 Mi).
+    /// Records per block (clamped to 1..=[`MAX_BLOCK_RECORDS`](super::MAX_BLOCK_RECORDS)).
     pub block_records: usize,
     /// Identifier string stored in the footer.
     pub ident: String,

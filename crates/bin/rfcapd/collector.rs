@@ -26,7 +26,7 @@ pub const JOURNAL_MAX: usize = 65_536;
 pub const RETRY_MAX: usize = 1_000_000;
 /// Most exporters a `-M` source creates directories for (spoofed sources must not exhaust
 /// memory or the file system).
-pub const MAX_DYNAMIC: usize = 4096;
+pub const MAX_DYNAMIC: usize = 1024;
 /// Seconds between attempts to create a file again.
 pub const RETRY_SECS: i64 = 5;
 
@@ -133,11 +133,19 @@ impl Env {
         }
     }
 
-    fn new_output(&self, ident: String, dir: PathBuf, now: i64) -> Output {
+    /// A new output. `dynamic` ones (`-M`, one per exporter address, possibly spoofed) get
+    /// smaller decoder bounds so that [`MAX_DYNAMIC`] of them stay within a few hundred MB.
+    fn new_output(&self, ident: String, dir: PathBuf, now: i64, dynamic: bool) -> Output {
+        let mut cfg = self.settings.decoder.clone();
+        if dynamic {
+            cfg.max_templates = 2048;
+            cfg.max_held_sets = 64;
+            cfg.max_held_bytes = 256 << 10;
+        }
         let mut o = Output {
             ident,
             dir,
-            decoder: Decoder::new(self.settings.decoder.clone()),
+            decoder: Decoder::new(cfg),
             writer: None,
             path: PathBuf::new(),
             stats: FileStats::default(),
@@ -393,7 +401,7 @@ impl Collector {
             .iter()
             .map(|s| {
                 (s.kind != SourceKind::Dynamic)
-                    .then(|| env.new_output(s.ident.clone(), s.dir.clone(), now))
+                    .then(|| env.new_output(s.ident.clone(), s.dir.clone(), now, false))
             })
             .collect();
         Collector {
@@ -453,7 +461,7 @@ impl Collector {
                     "Add dynamic flow source: ident: {name}, IP: {from}, flowdir: {}",
                     sub.display()
                 ));
-                env.new_output(name, sub, now)
+                env.new_output(name, sub, now, true)
             })
         } else {
             match self.fixed.get_mut(i).and_then(Option::as_mut) {

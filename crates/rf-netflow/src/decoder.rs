@@ -26,6 +26,8 @@ pub struct Config {
     pub max_held_bytes: usize,
     /// How long a held set waits for its template (ms of receive time).
     pub held_ttl_ms: u64,
+    /// Most templates kept for all exporters together.
+    pub max_templates: usize,
 }
 
 impl Default for Config {
@@ -35,6 +37,7 @@ impl Default for Config {
             max_held_sets: 1024,
             max_held_bytes: 4 << 20,
             held_ttl_ms: 60_000,
+            max_templates: template::MAX_TEMPLATES,
         }
     }
 }
@@ -100,9 +103,9 @@ impl Decoder {
     /// A decoder with no exporters or templates yet.
     pub fn new(cfg: Config) -> Self {
         Decoder {
+            templates: template::Store::with_limit(cfg.max_templates),
             cfg,
             exporters: Exporters::default(),
-            templates: template::Store::default(),
             held: VecDeque::new(),
             held_bytes: 0,
             counters: Counters::default(),

@@ -19,7 +19,7 @@ use crate::ie;
 pub const MAX_FIELDS: usize = 512;
 /// Most templates kept per exporter.
 pub const MAX_TEMPLATES_PER_EXPORTER: usize = 1024;
-/// Most templates kept in total.
+/// Most templates kept in total by default (see [`Store::with_limit`]).
 pub const MAX_TEMPLATES: usize = 65536;
 
 /// One template field.
@@ -402,15 +402,30 @@ pub struct Store {
     // Shared so a data set can hold its template while the decoder updates exporter state.
     map: HashMap<(usize, u16), Arc<Template>>,
     per_exporter: HashMap<usize, usize>,
+    /// Total cap; 0 means [`MAX_TEMPLATES`].
+    limit: usize,
 }
 
 impl Store {
+    /// A store keeping at most `limit` templates in total.
+    pub fn with_limit(limit: usize) -> Store {
+        Store {
+            limit,
+            ..Store::default()
+        }
+    }
+
     /// Adds or refreshes a template. Fails when a cap would be exceeded.
     pub fn insert(&mut self, exporter: usize, t: Template) -> Result<(), DecodeError> {
         let key = (exporter, t.id);
         if !self.map.contains_key(&key) {
             let n = self.per_exporter.entry(exporter).or_insert(0);
-            if *n >= MAX_TEMPLATES_PER_EXPORTER || self.map.len() >= MAX_TEMPLATES {
+            let limit = if self.limit == 0 {
+                MAX_TEMPLATES
+            } else {
+                self.limit
+            };
+            if *n >= MAX_TEMPLATES_PER_EXPORTER || self.map.len() >= limit {
                 return Err(DecodeError::Limit("templates"));
             }
             *n += 1;

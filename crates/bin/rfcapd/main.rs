@@ -345,6 +345,9 @@ fn run(args: Args) -> Result<ExitCode> {
     } else {
         Log::stderr()
     };
+    if args.legacy_flowdir.is_some() {
+        log.info("-l is a legacy option and may get removed in future. Please use -w to set output directory");
+    }
     if args.extensions.is_some() {
         log.info("Option -T no longer supported and ignored");
     }

@@ -71,7 +71,6 @@ struct Held {
     time: TimeBase,
     proto: Proto,
     from: IpAddr,
-    engine: (u8, u8),
 }
 
 /// NetFlow v1/v5/v7/v9 and IPFIX decoder for one collector.
@@ -295,7 +294,6 @@ impl Decoder {
             from,
             received_ms,
             time,
-            engine: (0, 0),
         };
         self.sets(pkt, 20, &ctx, out).map(|_| ())
     }
@@ -336,7 +334,6 @@ impl Decoder {
                 export_ms: export * 1000,
                 boot_ms: boot,
             },
-            engine: (0, 0),
         };
         let res = self.sets(pkt, 16, &ctx, out);
         let records = match &res {
@@ -456,7 +453,6 @@ impl Decoder {
             time: ctx.time,
             proto: ctx.proto,
             from: ctx.from,
-            engine: ctx.engine,
         });
     }
 
@@ -492,7 +488,6 @@ impl Decoder {
                         from: h.from,
                         received_ms: h.received_ms,
                         time: h.time,
-                        engine: h.engine,
                     };
                     // Released records are counted as flows of the datagram that carried the
                     // template (decode() counts everything appended to `out`).
@@ -607,7 +602,6 @@ struct Ctx {
     from: IpAddr,
     received_ms: u64,
     time: TimeBase,
-    engine: (u8, u8),
 }
 
 /// Reads one record; returns the bytes it used, or `None` when it does not fit.

@@ -182,6 +182,14 @@ fn open_reports_the_file_name() {
     assert!(msg.contains("cut.rf") && msg.contains("truncated"), "{msg}");
     std::fs::write(&path, b"").unwrap();
     assert!(rf_format::open(&path).is_err());
+
+    // Damage inside a block surfaces on read, still naming the file and the offset.
+    let mut bad = img.clone();
+    bad[16 + 30] ^= 1;
+    std::fs::write(&path, &bad).unwrap();
+    let f = NativeFile::open(&path).unwrap();
+    let msg = f.read_block(0, &mut Vec::new()).unwrap_err().to_string();
+    assert!(msg.contains("cut.rf") && msg.contains("offset 16"), "{msg}");
 }
 
 proptest! {

@@ -470,3 +470,26 @@ fn real_nfdump_files_convert_exactly() {
         files.len()
     );
 }
+
+#[test]
+fn blocks_decode_in_parallel_to_the_same_records() {
+    use rayon::prelude::*;
+    let recs = records(7, 3000, 2, 40);
+    let (_, bytes) = write_mem(
+        &recs,
+        WriterOptions {
+            block_records: 97,
+            ..Default::default()
+        },
+    );
+    let f = NativeFile::from_bytes(bytes).unwrap();
+    let parts: Vec<Vec<FlowRecord>> = (0..f.block_count())
+        .into_par_iter()
+        .map(|i| {
+            let mut out = Vec::new();
+            f.read_block(i, &mut out).unwrap();
+            out
+        })
+        .collect();
+    assert_eq!(parts.concat(), recs);
+}

@@ -3,7 +3,7 @@
 //! several at once (rayon over [`FlowFile::read_block`]).
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::block;
 use super::columns::ColumnSet;
@@ -48,6 +48,8 @@ pub struct NativeFile {
     data: Data,
     info: FileInfo,
     blocks: Vec<IndexEntry>,
+    /// The file's name, added to every error (none for in-memory images).
+    path: Option<PathBuf>,
 }
 
 impl NativeFile {
@@ -56,6 +58,12 @@ impl NativeFile {
     /// # Errors
     /// Bad magic, truncated or corrupt footer.
     pub fn open(path: &Path) -> Result<NativeFile> {
+        let mut f = NativeFile::open_unnamed(path).map_err(|e| e.in_file(path))?;
+        f.path = Some(path.to_path_buf());
+        Ok(f)
+    }
+
+    fn open_unnamed(path: &Path) -> Result<NativeFile> {
         let file = File::open(path)?;
         // Mapping an empty file fails on some systems; it is not a flow file either way.
         let data = if file.metadata()?.len() == 0 {
@@ -94,6 +102,7 @@ impl NativeFile {
             data,
             info,
             blocks: f.blocks,
+            path: None,
         })
     }
 }
@@ -135,6 +144,11 @@ impl FlowFile for NativeFile {
             .bytes()
             .get(start..start + e.len as usize)
             .ok_or_else(|| Error::truncated(e.offset, "block beyond end of file"))?;
-        block::decode(data, e.offset, e.summary.records, cols, out)
+        block::decode(data, e.offset, e.summary.records, cols, out).map_err(|err| {
+            match &self.path {
+                Some(p) => err.in_file(p),
+                None => err,
+            }
+        })
     }
 }

@@ -393,6 +393,12 @@ fn unsupported_codecs_are_refused() {
     };
     assert!(Writer::create(&dir.path().join("x"), opts).is_err());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let missing = dir.path().join("no/such/dir/f.rf");
+    let msg = Writer::create(&missing, WriterOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("no/such/dir/f.rf"), "{msg}");
 }
 
 #[test]

@@ -122,16 +122,19 @@ impl Writer<TempFile> {
     /// I/O errors (unwritable directory, ...); an unsupported codec.
     pub fn create(path: &Path, opts: WriterOptions) -> Result<Writer> {
         check_codec(opts.compression)?;
-        Writer::new(TempFile::create(path)?, opts)
+        let out = TempFile::create(path).map_err(|e| e.in_file(path))?;
+        Writer::new(out, opts).map_err(|e| e.in_file(path))
     }
 
     /// Flushes the last block, writes the footer, fsyncs and renames to the final name.
+    /// On error the temporary file is removed and no file appears under the final name.
     ///
     /// # Errors
-    /// I/O errors.
+    /// I/O errors, naming the final path.
     pub fn finish(self) -> Result<FileStats> {
-        let (stats, out) = self.finish_into_inner()?;
-        out.commit()?;
+        let path = self.out.path.clone();
+        let (stats, out) = self.finish_into_inner().map_err(|e| e.in_file(&path))?;
+        out.commit().map_err(|e| e.in_file(&path))?;
         Ok(stats)
     }
 }

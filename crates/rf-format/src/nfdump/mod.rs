@@ -388,6 +388,11 @@ impl NfdumpFile {
         let start = out.len();
         let mut local: Option<Tables> = None;
         let mut decode = |payload: &[u8], file_offsets: bool| {
+            // Reserve once: growing a vector of large records by doubling costs more than the
+            // decoding. The count comes from the block header, so cap it by what the payload
+            // can hold (a record is at least 12 bytes) to keep a corrupt header harmless.
+            let records = usize::try_from(b.records).unwrap_or(0);
+            out.reserve(records.min(payload.len() / 12));
             walk(b, payload, file_offsets, |rtype, rec, off| {
                 match rtype {
                     TYPE_V3 => out.push(v3::decode(rec, off)?),

@@ -17,7 +17,7 @@ done
 for t in nfdump nfcapd softflowd python3; do
   command -v $t >/dev/null || { echo "bench.sh: $t is required (apt-get install -y nfdump softflowd)" >&2; exit 1; }
 done
-RF=target/release/rfdump
+RF=${CARGO_TARGET_DIR:-target}/release/rfdump
 NF="$DATA/nf-$FLOWS-$FILES"; NATIVE="$DATA/native-$FLOWS-$FILES"
 mkdir -p "$NF" "$NATIVE"
 base=1764300000   # 2025-11-28 03:20:00 UTC, aligned to 5 minutes

@@ -72,13 +72,13 @@ impl BlockEncoder {
             let encoding = match c.kind {
                 Kind::Int { get, .. } => {
                     self.ints.clear();
-                    self.ints.extend(recs.iter().map(get));
+                    get(recs, &mut self.ints);
                     codec::encode_ints(&self.ints, &mut self.raw);
                     ENC_INT
                 }
                 Kind::Addr { get, .. } => {
                     self.addrs.clear();
-                    self.addrs.extend(recs.iter().map(get));
+                    get(recs, &mut self.addrs);
                     codec::encode_addrs(&self.addrs, &mut self.raw);
                     ENC_ADDR
                 }
@@ -290,20 +290,16 @@ fn decode_columns(
         match def.kind {
             Kind::Int { set, .. } => {
                 codec::decode_ints(raw, n, at, &mut ints)?;
-                for (r, &v) in recs.iter_mut().zip(&ints) {
-                    if !set(r, v) {
-                        return Err(Error::corrupt(
-                            at,
-                            format!("value {v} too large for column {}", def.name),
-                        ));
-                    }
+                if !set(recs, &ints) {
+                    return Err(Error::corrupt(
+                        at,
+                        format!("value too large for column {}", def.name),
+                    ));
                 }
             }
             Kind::Addr { set, .. } => {
                 codec::decode_addrs(raw, n, at, &mut addrs)?;
-                for (r, &a) in recs.iter_mut().zip(&addrs) {
-                    set(r, a);
-                }
+                set(recs, &addrs);
             }
             Kind::Bytes { len, set, .. } => {
                 if raw.len() != len * n {

@@ -14,15 +14,21 @@ const UNSPEC: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 /// How a column's values are taken from and put back into a record.
 pub(crate) enum Kind {
-    /// An unsigned integer field, widened to `u64`. `set` fails when the value does not fit.
+    /// An unsigned integer field, widened to `u64`. The accessors work on whole slices so
+    /// the per-record loop is compiled for each field instead of calling through a pointer
+    /// for every value.
     Int {
-        get: fn(&FlowRecord) -> u64,
-        set: fn(&mut FlowRecord, u64) -> bool,
+        /// Appends the field of every record to the vector.
+        get: fn(&[FlowRecord], &mut Vec<u64>),
+        /// Stores the values into the records; `false` when one does not fit the field.
+        set: fn(&mut [FlowRecord], &[u64]) -> bool,
     },
     /// An address field.
     Addr {
-        get: fn(&FlowRecord) -> IpAddr,
-        set: fn(&mut FlowRecord, IpAddr),
+        /// Appends the field of every record to the vector.
+        get: fn(&[FlowRecord], &mut Vec<IpAddr>),
+        /// Stores the values into the records.
+        set: fn(&mut [FlowRecord], &[IpAddr]),
     },
     /// A fixed-size byte buffer of `len` bytes.
     Bytes {
@@ -49,13 +55,16 @@ macro_rules! column_def {
             id: $id,
             name: $name,
             kind: Kind::Int {
-                get: |r| u64::from(r.$($f)+),
-                set: |r, v| match <$t>::try_from(v) {
-                    Ok(x) => {
-                        r.$($f)+ = x;
-                        true
+                get: |rs, out| out.extend(rs.iter().map(|r| u64::from(r.$($f)+))),
+                set: |rs, vs| {
+                    let mut ok = true;
+                    for (r, &v) in rs.iter_mut().zip(vs) {
+                        match <$t>::try_from(v) {
+                            Ok(x) => r.$($f)+ = x,
+                            Err(_) => ok = false,
+                        }
                     }
-                    Err(_) => false,
+                    ok
                 },
             },
         }
@@ -65,8 +74,8 @@ macro_rules! column_def {
             id: $id,
             name: $name,
             kind: Kind::Addr {
-                get: |r| r.$($f)+,
-                set: |r, v| r.$($f)+ = v,
+                get: |rs, out| out.extend(rs.iter().map(|r| r.$($f)+)),
+                set: |rs, vs| rs.iter_mut().zip(vs).for_each(|(r, &v)| r.$($f)+ = v),
             },
         }
     };
@@ -358,8 +367,10 @@ mod tests {
         for c in COLUMNS {
             let mut r = FlowRecord::default();
             match c.kind {
-                Kind::Int { set, .. } => assert!(set(&mut r, 1)),
-                Kind::Addr { set, .. } => set(&mut r, IpAddr::from([0u8; 16])),
+                Kind::Int { set, .. } => assert!(set(std::slice::from_mut(&mut r), &[1])),
+                Kind::Addr { set, .. } => {
+                    set(std::slice::from_mut(&mut r), &[IpAddr::from([0u8; 16])])
+                }
                 Kind::Bytes { len, set, .. } => set(&mut r, &vec![0xff; len]),
             }
             assert_eq!(non_default_mask(&r), 1u128 << c.id, "{}", c.name);
@@ -373,9 +384,12 @@ mod tests {
         let Kind::Int { get, set } = proto.kind else {
             panic!("proto is an int")
         };
-        assert!(set(&mut r, 17));
-        assert_eq!((r.proto, get(&r)), (17, 17));
-        assert!(!set(&mut r, 256));
+        let mut rs = vec![FlowRecord::default(); 2];
+        assert!(set(&mut rs, &[17, 6]));
+        let mut got = Vec::new();
+        get(&rs, &mut got);
+        assert_eq!((rs[0].proto, rs[1].proto, got), (17, 6, vec![17, 6]));
+        assert!(!set(&mut rs, &[1, 256]));
         let mpls = ColumnSet::field("mpls[3]").unwrap();
         assert!(mpls.contains(43) && !mpls.contains(42));
     }

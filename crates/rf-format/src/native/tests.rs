@@ -150,3 +150,27 @@ fn block_size_is_clamped_and_bounds_memory() {
         MAX_BLOCK_RECORDS
     );
 }
+
+#[test]
+fn values_too_wide_for_their_field_are_corrupt() {
+    // A second `proto` column (id 14) whose values need 9 bits: a reader must refuse it rather
+    // than truncate to a wrong protocol.
+    let recs: Vec<FlowRecord> = (0..3).map(rec).collect();
+    let mut raw = Vec::new();
+    raw.extend_from_slice(&300u64.to_le_bytes());
+    raw.push(0);
+    let mut blk = Vec::new();
+    block::encode_with_extra(
+        &recs,
+        &[ExtraColumn {
+            id: 14,
+            encoding: 1,
+            raw: &raw,
+        }],
+        &mut blk,
+    );
+    let mut out = Vec::new();
+    let err = block::decode(&blk, 0, 3, ColumnSet::ALL, &mut out).unwrap_err();
+    assert!(err.to_string().contains("proto"), "{err}");
+    assert!(out.is_empty());
+}

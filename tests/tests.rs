@@ -2,9 +2,9 @@
 //! tool; helpers live in `util`.
 
 mod docs;
+mod rfcapd_e2e;
 mod rfdump_cli;
 mod rfdump_golden;
-mod rfcapd_e2e;
 mod rfexpire_cli;
 mod rfreplay_e2e;
 mod util;

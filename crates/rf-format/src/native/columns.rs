@@ -379,7 +379,6 @@ mod tests {
 
     #[test]
     fn int_setters_reject_values_too_wide() {
-        let mut r = FlowRecord::default();
         let proto = by_id(14).unwrap();
         let Kind::Int { get, set } = proto.kind else {
             panic!("proto is an int")

@@ -218,3 +218,25 @@ fn syntax_check_and_exporter_list() {
         "Exporters:\n\nSysID: 1, IP:        127.0.0.1, version: 9, ID:  0, Sequence failures: 0, packets: 111, flows: 3086\n"
     );
 }
+
+/// nfdump's getopt accepts options after the filter (`nfdump -r F 'proto tcp' -o csv`);
+/// scripts rely on it.
+#[test]
+fn options_may_follow_the_filter() {
+    let f = crate::util::fixture("nfdump/gen-query/gen.nf");
+    let before = crate::util::run(crate::util::cmd("rfdump").arg("-r").arg(&f).args([
+        "-q",
+        "-o",
+        "csv",
+        "proto tcp and bytes > 100k",
+    ]));
+    let after = crate::util::run(crate::util::cmd("rfdump").arg("-r").arg(&f).args([
+        "proto tcp and bytes > 100k",
+        "-o",
+        "csv",
+        "-q",
+    ]));
+    assert!(after.status.success(), "{}", crate::util::stderr(&after));
+    assert!(!before.stdout.is_empty());
+    assert_eq!(before.stdout, after.stdout);
+}

@@ -136,7 +136,7 @@ pub struct Args {
     #[arg(long, hide = true, value_enum, value_name = "WHAT")]
     pub generate: Option<rf_cli::Generate>,
 
-    /// The filter expression.
-    #[arg(trailing_var_arg = true, value_name = "FILTER")]
+    /// The filter expression. Options may follow it, as with nfdump's getopt.
+    #[arg(value_name = "FILTER")]
     pub filter: Vec<String>,
 }

@@ -119,8 +119,8 @@ struct Args {
     #[arg(long, hide = true, value_enum, value_name = "WHAT")]
     generate: Option<rf_cli::Generate>,
 
-    /// Filter expression (nfdump syntax); several words are joined.
-    #[arg(value_name = "FILTER", trailing_var_arg = true)]
+    /// Filter expression (nfdump syntax); several words are joined. Options may follow it.
+    #[arg(value_name = "FILTER")]
     filter: Vec<String>,
 }
 

@@ -21,6 +21,7 @@ mod addrset;
 pub mod ast;
 mod compile;
 mod error;
+mod include;
 mod lexer;
 mod names;
 mod node;
@@ -35,13 +36,11 @@ use rf_format::{BlockSummary, FlowRecord};
 
 pub use ast::{AddrField, Cmp, Dir, DirField, Expr, Host, ListItem, NumField, Prim};
 pub use error::{Error, ParseError};
+pub use include::{MAX_INCLUDE_DEPTH, expand_includes};
 pub use node::Context;
 pub use parser::{MAX_DEPTH, parse};
 
 use node::Node;
-
-/// Maximum size of a filter file (`-f`); larger files are refused rather than read.
-const MAX_FILE: u64 = 16 << 20;
 
 /// A compiled filter.
 #[derive(Clone, Debug)]
@@ -80,23 +79,15 @@ impl Filter {
         }
     }
 
-    /// Reads and compiles a filter file (nfdump `-f`). Comments and newlines are allowed.
+    /// Reads and compiles a filter file (nfdump `-f`). Comments, newlines and `@include` are
+    /// allowed.
     ///
     /// # Errors
     /// [`Error::Io`] when unreadable, [`Error::File`] with the rendered caret message on syntax
-    /// errors.
+    /// errors (positions refer to the text after `@include` expansion).
     pub fn from_file(path: &Path) -> Result<Filter, Error> {
-        let io = |source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let len = std::fs::metadata(path).map_err(io)?.len();
-        if len > MAX_FILE {
-            return Err(io(std::io::Error::other(format!(
-                "larger than {MAX_FILE} bytes"
-            ))));
-        }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let raw = include::read_file(path)?;
+        let text = expand_includes(&raw)?;
         let expr = parse(&text).map_err(|error| Error::File {
             path: path.to_path_buf(),
             rendered: error.render(&text),
@@ -162,8 +153,9 @@ impl Default for Filter {
 impl FromStr for Filter {
     type Err = Error;
 
+    /// Parses (after `@include` expansion) and compiles.
     fn from_str(s: &str) -> Result<Filter, Error> {
-        compile(&parse(s)?)
+        compile(&parse(&expand_includes(s)?)?)
     }
 }
 

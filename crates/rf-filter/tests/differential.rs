@@ -210,3 +210,48 @@ fn live_nfdump() {
     assert!(checked >= 150);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn live_include_and_filter_file() {
+    if !nfdump_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let inc = dir.path().join("ports.txt");
+    std::fs::write(&inc, "# service ports\nport in [53 123]\n").unwrap();
+    let expr = format!("proto udp and @include {}", inc.display());
+    let file = dir.path().join("filter.txt");
+    std::fs::write(&file, format!("{expr}\n  or flags S # syn\n")).unwrap();
+    let l = load("v9.nf");
+    let path = fixture_dir().join("v9.nf");
+    let nfdump = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new("nfdump")
+            .env("TZ", "UTC")
+            .arg("-r")
+            .arg(&path)
+            .args(["-6", "-N", "-q", "-o", "fmt:%tsr %sa %da %sp %dp %pr"])
+            .args(args)
+            .output()
+            .expect("run nfdump");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        hash_keys(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect(),
+        )
+    };
+    let want = nfdump(&[expr.as_ref()]);
+    assert!(want.0 > 0);
+    assert_eq!(select(&l, &expr), want);
+
+    let want = nfdump(&["-f".as_ref(), file.as_os_str()]);
+    let f = Filter::from_file(&file).unwrap();
+    let keys = l.records.iter().filter(|r| f.matches(r)).map(key).collect();
+    assert_eq!(hash_keys(keys), want);
+}

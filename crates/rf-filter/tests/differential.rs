@@ -165,6 +165,31 @@ fn nfdump_present() -> bool {
     ok
 }
 
+/// Runs the installed nfdump on `path` with extra `args` and returns (count, hash) of its keys.
+fn nfdump_keys(path: &Path, args: &[&std::ffi::OsStr]) -> (usize, u64) {
+    let out = Command::new("nfdump")
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C")
+        .arg("-r")
+        .arg(path)
+        .args(["-6", "-N", "-q", "-o", "fmt:%tsr %sa %da %sp %dp %pr"])
+        .args(args)
+        .output()
+        .expect("run nfdump");
+    assert!(
+        out.status.success(),
+        "nfdump {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    hash_keys(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect(),
+    )
+}
+
 #[test]
 fn live_nfdump() {
     if !nfdump_present() {
@@ -179,22 +204,7 @@ fn live_nfdump() {
         .iter()
         .filter(|g| g.file == name && g.result.is_some())
     {
-        let out = Command::new("nfdump")
-            .env("TZ", "UTC")
-            .env("LC_ALL", "C")
-            .arg("-r")
-            .arg(&path)
-            .args(["-6", "-N", "-q", "-o", "fmt:%tsr %sa %da %sp %dp %pr"])
-            .arg(&g.expr)
-            .output()
-            .expect("run nfdump");
-        assert!(out.status.success(), "nfdump failed on {:?}", g.expr);
-        let keys = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect();
-        let want = hash_keys(keys);
+        let want = nfdump_keys(&path, &[g.expr.as_ref()]);
         checked += 1;
         let ours = select(&l, &g.expr);
         if ours != want {
@@ -224,33 +234,11 @@ fn live_include_and_filter_file() {
     std::fs::write(&file, format!("{expr}\n  or flags S # syn\n")).unwrap();
     let l = load("v9.nf");
     let path = fixture_dir().join("v9.nf");
-    let nfdump = |args: &[&std::ffi::OsStr]| {
-        let out = Command::new("nfdump")
-            .env("TZ", "UTC")
-            .arg("-r")
-            .arg(&path)
-            .args(["-6", "-N", "-q", "-o", "fmt:%tsr %sa %da %sp %dp %pr"])
-            .args(args)
-            .output()
-            .expect("run nfdump");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        hash_keys(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
-                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-                .collect(),
-        )
-    };
-    let want = nfdump(&[expr.as_ref()]);
+    let want = nfdump_keys(&path, &[expr.as_ref()]);
     assert!(want.0 > 0);
     assert_eq!(select(&l, &expr), want);
 
-    let want = nfdump(&["-f".as_ref(), file.as_os_str()]);
+    let want = nfdump_keys(&path, &["-f".as_ref(), file.as_os_str()]);
     let f = Filter::from_file(&file).unwrap();
     let keys = l.records.iter().filter(|r| f.matches(r)).map(key).collect();
     assert_eq!(hash_keys(keys), want);

@@ -5,6 +5,8 @@ mod docs;
 mod rfcapd_e2e;
 mod rfdump_cli;
 mod rfdump_golden;
+#[cfg(feature = "parquet")]
+mod rfdump_parquet;
 mod rfexpire_cli;
 mod rfreplay_e2e;
 mod util;

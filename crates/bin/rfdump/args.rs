@@ -12,6 +12,8 @@ EXAMPLES:
   rfdump -r flows -b -o bilong
   rfdump -r flows -o ndjson 'dst port 53' | jq .
   rfdump -r flows 'net 10.0.0.0/8' -w subset.rf -z=lz4
+  rfdump -R /var/cache/nfdump -w day.parquet
+  rfdump -R /var/cache/nfdump --export-dir /data/flows
 
 Exit status: 0 success (also 'No matching flows'), 1 runtime error, 2 usage error.";
 
@@ -33,9 +35,15 @@ pub struct Args {
     #[arg(short = 'M', value_name = "DIRS")]
     pub multi: Option<String>,
 
-    /// Write the passed (or aggregated) records to a native rflow file instead of printing.
+    /// Write the passed (or aggregated) records to a native rflow file instead of printing;
+    /// a name ending in .parquet writes Apache Parquet (docs/parquet.md).
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<std::path::PathBuf>,
+
+    /// Write the passed (or aggregated) records as a Hive-partitioned Parquet dataset
+    /// (DIR/date=YYYY-MM-DD/hour=HH/part-K.parquet); re-runs replace their own parts.
+    #[arg(long = "export-dir", value_name = "DIR")]
+    pub export_dir: Option<std::path::PathBuf>,
 
     /// Compression of the -w file: lz4 (default, also plain -z) or none.
     #[arg(short = 'z', value_name = "CODEC", num_args = 0..=1, require_equals = true,

@@ -5,6 +5,7 @@
 
 mod args;
 mod config;
+mod export;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -78,7 +79,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     // With statistics nfdump prints the tables (without headers) and writes no file.
     let stats = !plan.stats.is_empty() || plan.record_stat.is_some();
     let mut writer = match &args.write {
-        Some(p) if !stats => {
+        Some(p) if !stats && !export::requested(&args) => {
             let ident = plan
                 .files
                 .first()
@@ -107,6 +108,11 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
+    let mut parquet = if stats {
+        None
+    } else {
+        export::open(&args, &plan.files)?
+    };
     let q = Query {
         files: &plan.files,
         filter: &pred,
@@ -124,7 +130,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         order: plan.order,
         top: plan.top,
         progress: plan.files.len() > 4 && rf_cli::stderr_is_terminal(),
-        write_requested: args.write.is_some(),
+        write_requested: args.write.is_some() || args.export_dir.is_some(),
         packet_limit: plan.packet_limit,
         byte_limit: plan.byte_limit,
     };
@@ -132,11 +138,17 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let outcome = query::execute(
         q,
         &mut out,
-        writer.as_mut().map(|w| w as &mut dyn RecordSink),
+        writer
+            .as_mut()
+            .map(|w| w as &mut dyn RecordSink)
+            .or(parquet.as_mut().map(|p| p as &mut dyn RecordSink)),
     )?;
     out.flush()?;
     if let Some(NativeSink(Some(w))) = writer {
         w.finish()?;
+    }
+    if let Some(p) = parquet {
+        p.finish()?;
     }
     for e in &outcome.errors {
         eprintln!("rfdump: {e}");

@@ -1,0 +1,174 @@
+//! A streaming Parquet file writer for flow records.
+//!
+//! Records are buffered one row group at a time ([`Options::row_group_rows`]) and each full group
+//! is encoded, compressed and written at once, so memory stays bounded whatever the input size.
+//! The file is written under a temporary name in the target directory and renamed into place
+//! by [`Writer::finish`]: readers (and a Hive dataset re-run) never see a half-written file.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+use rf_format::FlowRecord;
+
+use crate::Error;
+use crate::rowgroup::RowGroupBuf;
+use crate::schema::{SCHEMA_VERSION, SCHEMA_VERSION_KEY, message_type};
+
+/// Rows per row group by default: DuckDB's own row-group size, small enough to buffer (about
+/// 40 MB) and large enough for fast scans and good compression.
+pub const DEFAULT_ROW_GROUP_ROWS: usize = 122_880;
+
+/// Page compression codec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    /// zstd at the given level (1..=22).
+    Zstd(i32),
+    /// No compression.
+    None,
+}
+
+/// Writer settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Rows per row group (at least 1).
+    pub row_group_rows: usize,
+    /// Page compression.
+    pub codec: Codec,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            row_group_rows: DEFAULT_ROW_GROUP_ROWS,
+            codec: Codec::Zstd(3),
+        }
+    }
+}
+
+/// Writes flow records to one Parquet file.
+pub struct Writer {
+    inner: Option<SerializedFileWriter<BufWriter<File>>>,
+    buf: RowGroupBuf,
+    opts: Options,
+    tmp: PathBuf,
+    path: PathBuf,
+    rows: u64,
+}
+
+/// The temporary name `path` is written under before the rename: hidden and without the
+/// `.parquet` suffix so that globs over a dataset skip it.
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+impl Writer {
+    /// Creates the writer; nothing appears at `path` before [`Writer::finish`].
+    pub fn create(path: &Path, opts: Options) -> Result<Self, Error> {
+        let tmp = temp_path(path);
+        let err = |e: &dyn std::fmt::Display| Error::new(path, e.to_string());
+        let schema = Arc::new(parse_message_type(&message_type()).map_err(|e| err(&e))?);
+        let codec = match opts.codec {
+            Codec::Zstd(level) => {
+                Compression::ZSTD(ZstdLevel::try_new(level).map_err(|e| err(&e))?)
+            }
+            Codec::None => Compression::UNCOMPRESSED,
+        };
+        let props = WriterProperties::builder()
+            .set_compression(codec)
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_max_row_group_row_count(Some(opts.row_group_rows.max(1)))
+            .set_created_by(format!("rflow {}", env!("CARGO_PKG_VERSION")))
+            .set_key_value_metadata(Some(vec![KeyValue::new(
+                SCHEMA_VERSION_KEY.to_string(),
+                SCHEMA_VERSION.to_string(),
+            )]))
+            .build();
+        let file = File::create(&tmp).map_err(|e| Error::new(&tmp, e.to_string()))?;
+        let inner = SerializedFileWriter::new(BufWriter::new(file), schema, Arc::new(props))
+            .map_err(|e| err(&e))?;
+        Ok(Self {
+            inner: Some(inner),
+            buf: RowGroupBuf::new(),
+            opts,
+            tmp,
+            path: path.to_path_buf(),
+            rows: 0,
+        })
+    }
+
+    /// The final path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Appends one record, writing a row group when the buffer is full.
+    pub fn write(&mut self, r: &FlowRecord) -> Result<(), Error> {
+        self.buf.push(r);
+        self.rows += 1;
+        if self.buf.rows() >= self.opts.row_group_rows.max(1) {
+            self.flush_group()?;
+        }
+        Ok(())
+    }
+
+    /// Rows buffered for the next row group.
+    pub fn buffered(&self) -> usize {
+        self.buf.rows()
+    }
+
+    /// Writes the buffered rows as a row group now (a no-op when empty).
+    pub fn flush_group(&mut self) -> Result<(), Error> {
+        if self.buf.rows() == 0 {
+            return Ok(());
+        }
+        let Some(inner) = self.inner.as_mut() else {
+            return Err(Error::new(&self.path, "writer already finished".into()));
+        };
+        let at = inner.bytes_written();
+        let res = (|| {
+            let mut rg = inner.next_row_group()?;
+            self.buf.write_to(&mut rg)?;
+            rg.close().map(|_| ())
+        })();
+        res.map_err(|e| Error::new(&self.tmp, format!("row group at offset {at}: {e}")))
+    }
+
+    /// Writes the last row group and the footer, then renames the file into place.
+    pub fn finish(mut self) -> Result<u64, Error> {
+        self.flush_group()?;
+        let Some(inner) = self.inner.take() else {
+            return Err(Error::new(&self.path, "writer already finished".into()));
+        };
+        inner
+            .close()
+            .map_err(|e| Error::new(&self.tmp, e.to_string()))?;
+        std::fs::rename(&self.tmp, &self.path)
+            .map_err(|e| Error::new(&self.path, format!("rename from temporary file: {e}")))?;
+        Ok(self.rows)
+    }
+}
+
+impl Drop for Writer {
+    /// An unfinished writer (error, interrupted run) leaves no temporary file behind.
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}

@@ -76,8 +76,16 @@ pub enum Error {
         /// Cause.
         source: std::io::Error,
     },
+    /// A syntax error in filter text given as a string; `rendered` shows the caret line.
+    #[error("invalid filter expression:\n{rendered}")]
+    Syntax {
+        /// The error.
+        error: ParseError,
+        /// [`ParseError::render`] output.
+        rendered: String,
+    },
     /// A parse error in a filter file; `rendered` already shows the caret line.
-    #[error("filter file '{}' {rendered}", path.display())]
+    #[error("syntax error in filter file '{}':\n{rendered}", path.display())]
     File {
         /// The file.
         path: PathBuf,

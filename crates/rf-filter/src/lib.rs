@@ -155,7 +155,12 @@ impl FromStr for Filter {
 
     /// Parses (after `@include` expansion) and compiles.
     fn from_str(s: &str) -> Result<Filter, Error> {
-        compile(&parse(&expand_includes(s)?)?)
+        let text = expand_includes(s)?;
+        let expr = parse(&text).map_err(|error| Error::Syntax {
+            rendered: error.render(&text),
+            error,
+        })?;
+        compile(&expr)
     }
 }
 

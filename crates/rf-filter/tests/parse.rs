@@ -252,7 +252,11 @@ fn from_str_and_display() {
     let f: Filter = "src port > 1023 and dst port < 1024".parse().unwrap();
     assert_eq!(f.to_string(), "src port > 1023 and dst port < 1024");
     assert!(matches!(f.expr(), Expr::And(..)));
-    assert!("port 70000".parse::<Filter>().is_err());
+    let e = "port 70000".parse::<Filter>().unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "invalid filter expression:\nport 70000\n     ^^^^^ out of range 0..65535"
+    );
     assert!(Filter::any().is_any() && "".parse::<Filter>().unwrap().is_any());
 }
 

@@ -218,6 +218,38 @@ mod tests {
     }
 
     #[test]
+    fn memory_budget_spans_partitions() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = Options {
+            row_group_rows: 3,
+            ..Options::default()
+        };
+        let mut ds = Dataset::create(dir.path(), &[PathBuf::from("/in/x")], opts).unwrap();
+        // 4 rows in each of 5 hours, interleaved: every hour stays open all along.
+        for i in 0..20u64 {
+            let r = FlowRecord {
+                first_ms: 1_795_838_700_000 + (i % 5) * 3_600_000,
+                ..FlowRecord::default()
+            };
+            ds.write(&r).unwrap();
+            assert!(ds.buffered <= ds.budget, "{} > {}", ds.buffered, ds.budget);
+            let sum: usize = ds.open.values().map(Writer::buffered).sum();
+            assert_eq!(ds.buffered, sum);
+        }
+        let report = ds.finish().unwrap();
+        assert_eq!(report.rows, 20);
+        assert_eq!(report.parts.len(), 5);
+        assert_eq!(
+            report.parts[0],
+            Path::new("date=2026-11-28/hour=04").join(format!(
+                "part-{}.parquet",
+                input_key(&[PathBuf::from("/in/x")])
+            ))
+        );
+        assert!(report.removed.is_empty());
+    }
+
+    #[test]
     fn key_ignores_order_and_duplicates() {
         let a = PathBuf::from("/nonexistent/a");
         let b = PathBuf::from("/nonexistent/b");

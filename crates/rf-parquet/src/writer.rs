@@ -172,3 +172,97 @@ impl Drop for Writer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::{Field, RowAccessor};
+
+    use super::*;
+    use crate::schema::COLUMNS;
+
+    fn flow(i: u16) -> FlowRecord {
+        FlowRecord {
+            first_ms: 1_700_000_000_000 + u64::from(i),
+            last_ms: 1_700_000_000_500 + u64::from(i),
+            proto: if i == 0 { 1 } else { 6 },
+            dst_port: if i == 0 { 0x0300 } else { 443 },
+            src_port: 40000 + i,
+            in_packets: 3,
+            in_bytes: 100 + u64::from(i),
+            src_addr: "2001:db8::1".parse().unwrap(),
+            dst_addr: format!("10.0.0.{i}").parse().unwrap(),
+            ..FlowRecord::default()
+        }
+    }
+
+    #[test]
+    fn row_groups_values_and_nulls() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let opts = Options {
+            row_group_rows: 2,
+            ..Options::default()
+        };
+        let mut w = Writer::create(&path, opts).unwrap();
+        for i in 0..5 {
+            w.write(&flow(i)).unwrap();
+        }
+        assert!(
+            !path.exists(),
+            "only the temporary file exists before finish"
+        );
+        assert_eq!(w.finish().unwrap(), 5);
+        // Only the final file is left.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        let reader = SerializedFileReader::try_from(File::open(&path).unwrap()).unwrap();
+        let meta = reader.metadata();
+        assert_eq!(meta.num_row_groups(), 3);
+        assert_eq!(meta.file_metadata().num_rows(), 5);
+        let kv = meta.file_metadata().key_value_metadata().unwrap();
+        assert!(kv.iter().any(|k| k.key == SCHEMA_VERSION_KEY
+            && k.value.as_deref() == Some(&*SCHEMA_VERSION.to_string())));
+        let col = |name: &str| COLUMNS.iter().position(|c| c.name == name).unwrap();
+        let rows: Vec<_> = reader
+            .get_row_iter(None)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(rows.len(), 5);
+        let icmp = &rows[0];
+        assert_eq!(
+            icmp.get_timestamp_millis(col("first")).unwrap(),
+            1_700_000_000_000
+        );
+        assert_eq!(icmp.get_string(col("proto_name")).unwrap(), "ICMP");
+        assert_eq!(icmp.get_int(col("icmp_type")).unwrap(), 3);
+        assert_eq!(icmp.get_string(col("src_addr")).unwrap(), "2001:db8::1");
+        let tcp = &rows[4];
+        assert_eq!(tcp.get_string(col("dst_addr")).unwrap(), "10.0.0.4");
+        assert_eq!(tcp.get_long(col("in_bytes")).unwrap(), 104);
+        assert_eq!(tcp.get_long(col("duration_ms")).unwrap(), 500);
+        let (_, v) = tcp.get_column_iter().nth(col("icmp_type")).unwrap();
+        assert_eq!(v, &Field::Null);
+        let (_, v) = tcp.get_column_iter().nth(col("src_as")).unwrap();
+        assert_eq!(v, &Field::Null);
+    }
+
+    #[test]
+    fn unfinished_writer_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let mut w = Writer::create(&path, Options::default()).unwrap();
+        w.write(&flow(1)).unwrap();
+        drop(w);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn missing_directory_names_the_file() {
+        let e = Writer::create(Path::new("/nonexistent-dir/x.parquet"), Options::default())
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("/nonexistent-dir/"), "{e}");
+    }
+}

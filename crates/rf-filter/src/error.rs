@@ -28,7 +28,11 @@ impl ParseError {
     /// under the bad token followed by the message. Multi-line filters (`-f` files) get a
     /// `line N: ` prefix.
     pub fn render(&self, src: &str) -> String {
-        let off = self.offset.min(src.len());
+        // Clamp to a char boundary so a hand-made error cannot make the slicing below panic.
+        let mut off = self.offset.min(src.len());
+        while !src.is_char_boundary(off) {
+            off -= 1;
+        }
         let line_start = src[..off].rfind('\n').map_or(0, |i| i + 1);
         let line_end = src[off..].find('\n').map_or(src.len(), |i| off + i);
         let line = src[line_start..line_end].replace('\t', " ");
@@ -39,9 +43,11 @@ impl ParseError {
         };
         // Columns count characters, so multi-byte text still lines up.
         let col = prefix.chars().count() + src[line_start..off].chars().count();
-        let width = src
-            .get(off..line_end.min(off + self.len))
-            .map_or(1, |s| s.chars().count().max(1));
+        let mut end = line_end.min(off.saturating_add(self.len));
+        while !src.is_char_boundary(end) {
+            end += 1;
+        }
+        let width = src.get(off..end).map_or(1, |s| s.chars().count().max(1));
         format!(
             "{prefix}{line}\n{}{} {}",
             " ".repeat(col),

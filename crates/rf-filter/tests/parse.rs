@@ -212,6 +212,30 @@ fn errors_at_the_end() {
 }
 
 #[test]
+fn render_handles_non_ascii_and_odd_offsets() {
+    let src = "ip in [1.2.3.4] and ü";
+    let e = err(src);
+    assert_eq!(&src[e.offset..e.offset + e.len], "ü");
+    assert_eq!(
+        e.render(src),
+        "ip in [1.2.3.4] and ü\n                    ^ unexpected character"
+    );
+    // A hand-made error pointing inside a multi-byte character renders without panicking.
+    let odd = ParseError {
+        offset: 21,
+        len: 1,
+        expected: "x".into(),
+    };
+    assert!(odd.render(src).ends_with("^ x"));
+    let past = ParseError {
+        offset: 999,
+        len: 5,
+        expected: "y".into(),
+    };
+    assert!(past.render(src).ends_with("^ y"));
+}
+
+#[test]
 fn render_multi_line_names_the_line() {
     let src = "proto tcp and\n  port 99999";
     assert_eq!(

@@ -240,3 +240,23 @@ fn options_may_follow_the_filter() {
     assert!(!before.stdout.is_empty());
     assert_eq!(before.stdout, after.stdout);
 }
+
+/// A bad filter shows the expression with a caret under the offending token and what was
+/// expected, exits 2 and reads nothing (issue 4).
+#[test]
+fn bad_filter_points_at_the_token() {
+    let f = crate::util::fixture("nfdump/gen-query/gen.nf");
+    let out = crate::util::run(
+        crate::util::cmd("rfdump")
+            .arg("-r")
+            .arg(&f)
+            .arg("proto tcp and port 70000"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = crate::util::stderr(&out);
+    assert!(
+        err.contains("proto tcp and port 70000\n                   ^^^^^ out of range 0..65535"),
+        "{err}"
+    );
+}

@@ -375,7 +375,12 @@ fn errors_are_one_clear_line() {
     );
     fails_with(&["-r", "/nonexistent/file.nf"], "/nonexistent/file.nf");
     fails_with(&["-r", s, "-j", "127.0.0.1"], "not a multicast group");
-    fails_with(&["-r", s, "proto", "bogus"], "filter");
+    // A bad filter is the one multi-line error: the expression with a caret under the bad
+    // token, as rfdump prints it.
+    let out = run(cmd("rfreplay").args(["-r", s, "proto", "bogus"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("proto bogus\n      ^^^^^"), "{err}");
     fails_with(&[], "-r/-R/-M");
     // Not a flow file: the error names it.
     let tmp = tempfile::tempdir().unwrap();

@@ -88,12 +88,17 @@ impl Filter {
     pub fn from_file(path: &Path) -> Result<Filter, Error> {
         let raw = include::read_file(path)?;
         let text = expand_includes(&raw)?;
-        let expr = parse(&text).map_err(|error| Error::File {
+        let located = |error: ParseError| Error::File {
             path: path.to_path_buf(),
             rendered: error.render(&text),
             error,
-        })?;
-        compile(&expr)
+        };
+        let expr = parse(&text).map_err(located)?;
+        // Compile errors (a port out of range, a bad mask) carry a position too: show it.
+        compile(&expr).map_err(|e| match e {
+            Error::Parse(error) => located(error),
+            e => e,
+        })
     }
 
     /// Whether the record matches (no file ident known, record number 0).
@@ -156,11 +161,16 @@ impl FromStr for Filter {
     /// Parses (after `@include` expansion) and compiles.
     fn from_str(s: &str) -> Result<Filter, Error> {
         let text = expand_includes(s)?;
-        let expr = parse(&text).map_err(|error| Error::Syntax {
+        let located = |error: ParseError| Error::Syntax {
             rendered: error.render(&text),
             error,
-        })?;
-        compile(&expr)
+        };
+        let expr = parse(&text).map_err(located)?;
+        // Compile errors (a port out of range, a bad mask) carry a position too: show it.
+        compile(&expr).map_err(|e| match e {
+            Error::Parse(error) => located(error),
+            e => e,
+        })
     }
 }
 

@@ -1,22 +1,6 @@
-//! Name tables of the filter language: protocol names (nfdump's own table, which differs from
-//! /etc/protocols), forwarding-status names and NSEL/NEL event names.
-
-/// nfdump's protocol names, index = protocol number (as nfdump 1.7.1 prints them; rf-query keeps
-/// the same table for output). Lookup is case-insensitive and exact; `IDPR` (35 and 38) gives 35.
-const PROTOCOLS: [&str; 138] = [
-    "0", "ICMP", "IGMP", "GGP", "IPIP", "ST", "TCP", "CBT", "EGP", "IGP", "BBN", "NVPII", "PUP",
-    "ARGUS", "ENCOM", "XNET", "CHAOS", "UDP", "MUX", "DCN", "HMP", "PRM", "XNS", "Trnk1", "Trnk2",
-    "Leaf1", "Leaf2", "RDP", "IRTP", "ISO-4", "NETBK", "MFESP", "MEINP", "DCCP", "3PC", "IDPR",
-    "XTP", "DDP", "IDPR", "TP++", "IL", "IPv6", "SDRP", "Rte6", "Frag6", "IDRP", "RSVP", "GRE",
-    "MHRP", "BNA", "ESP", "AH", "INLSP", "SWIPE", "NARP", "MOBIL", "TLSP", "SKIP", "ICMP6",
-    "NOHE6", "OPTS6", "HOST", "CFTP", "NET", "SATNT", "KLAN", "RVD", "IPPC", "FS", "SATM", "VISA",
-    "IPCV", "CPNX", "CPHB", "WSN", "PVP", "BSATM", "SUNND", "WBMON", "WBEXP", "ISOIP", "VMTP",
-    "SVMTP", "VINES", "TTP", "NSIGP", "DGP", "TCF", "EIGRP", "OSPF", "S-RPC", "LARP", "MTP",
-    "AX.25", "OS", "MICP", "SCCSP", "ETHIP", "ENCAP", "99", "GMTP", "IFMP", "PNNI", "PIM", "ARIS",
-    "SCPS", "QNX", "A/N", "IPcmp", "SNP", "CpqPP", "IPXIP", "VRRP", "PGM", "0hop", "L2TP", "DDX",
-    "IATP", "STP", "SRP", "UTI", "SMP", "SM", "PTP", "ISIS4", "FIRE", "CRTP", "CRUDP", "128",
-    "IPLT", "SPS", "PIPE", "SCTP", "FC", "134", "MHEAD", "UDP-L", "MPLS",
-];
+//! Name tables of the filter language: protocol names (nfdump's own table in
+//! `rf_format::protocols`, which differs from /etc/protocols), forwarding-status names and
+//! NSEL/NEL event names.
 
 /// Protocol number of a name (case-insensitive), if nfdump knows it.
 pub fn proto_number(name: &str) -> Option<u8> {
@@ -24,10 +8,7 @@ pub fn proto_number(name: &str) -> Option<u8> {
     if name.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    PROTOCOLS
-        .iter()
-        .position(|p| p.eq_ignore_ascii_case(name))
-        .and_then(|i| u8::try_from(i).ok())
+    rf_format::protocols::proto_by_name(name)
 }
 
 /// Forwarding status names (`fwdstat NAME`), case-insensitive.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod file;
 pub mod native;
 pub mod nfdump;
+pub mod protocols;
 pub mod record;
 pub mod stats;
 

@@ -15,8 +15,19 @@ use rf_store::expire::{Action, Limits, units};
 /// Exactly one of -e, -l, -r, -u selects what to do with the flow directory. Limits given
 /// with -e or -u are stored in the directory's .nfstat file and used by later runs and by
 /// `rfcapd -e`.
+const EXAMPLES: &str = "\
+EXAMPLES:
+  rfexpire -l /var/flows                   # show size, age and limits of a flow directory
+  rfexpire -u /var/flows -s 500G -t 30d    # store limits (rfcapd -e and later runs use them)
+  rfexpire -e /var/flows -t 2w -n          # dry run: list what expiring to 2 weeks removes
+  rfexpire -e /var/flows -s 100G -w 90     # remove oldest files until below 90% of 100 GiB
+  rfexpire -r /var/flows                   # rebuild the bookkeeping file
+
+Sizes are 1024-based (k, m, g, t); times take w, d, H, M and fractions (1.5d).
+Exit status: 0 success, 1 runtime error, 2 usage error.";
+
 #[derive(Parser, Debug)]
-#[command(name = "rfexpire", version, about, long_about)]
+#[command(name = "rfexpire", version, about, long_about, after_long_help = EXAMPLES)]
 #[command(group(ArgGroup::new("action").args(["expire", "list", "list_books", "rescan", "update"])))]
 pub struct Args {
     /// Expire files in DIR down to the limits (stored ones, or -s/-t/-w, which are saved).

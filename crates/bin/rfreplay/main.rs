@@ -22,6 +22,16 @@ use rf_netflow::encode::{Config, Encoder, Version};
 use rf_store::select::{self, Sources};
 use rf_store::timewin::{self, TimeSpec, TimeWindow};
 
+const EXAMPLES: &str = "\
+EXAMPLES:
+  rfreplay -r nfcapd.202611281200 -H 127.0.0.1 -p 9995             # NetFlow v5, as nfreplay
+  rfreplay -R /var/flows -H collector -p 2055 -v 10 'proto tcp'    # IPFIX, filtered
+  rfreplay -r flows.rf -H 127.0.0.1 -v 9 --rate 20000              # 20k flows/s
+  rfreplay -r flows.rf -H 127.0.0.1 -v 9 --pace 60                 # original pace, 60x faster
+  rfreplay -R /var/flows -t 2026/11/28.12:00-2026/11/28.13:00 -H 10.1.1.1 -v 9
+
+Exit status: 0 success, 1 runtime error (unreachable target, unreadable file), 2 usage error.";
+
 /// Replay stored flows to a collector as NetFlow v5/v9 or IPFIX (nfreplay compatible).
 ///
 /// Reads nfdump or rflow flow files, keeps the records that pass the filter and the -t window,
@@ -29,7 +39,7 @@ use rf_store::timewin::{self, TimeSpec, TimeWindow};
 /// seen, v5 expresses them relative to a per-packet boot time. v5 carries IPv4 only; IPv6 flows
 /// are skipped and counted in the summary.
 #[derive(Parser, Debug)]
-#[command(name = "rfreplay", version, about, long_about)]
+#[command(name = "rfreplay", version, about, long_about, after_long_help = EXAMPLES)]
 struct Args {
     /// Read flows from this file, or all files below this directory.
     #[arg(short = 'r', value_name = "FILE|DIR")]

@@ -24,7 +24,7 @@ use rf_store::timewin::{self, TimeSpec, TimeWindow};
 
 const EXAMPLES: &str = "\
 EXAMPLES:
-  rfreplay -r nfcapd.202611281200 -H 127.0.0.1 -p 9995             # NetFlow v5, as nfreplay
+  rfreplay -r nfcapd.202611281200 -H 127.0.0.1 -p 9995             # NetFlow v9, the default
   rfreplay -R /var/flows -H collector -p 2055 -v 10 'proto tcp'    # IPFIX, filtered
   rfreplay -r flows.rf -H 127.0.0.1 -v 9 --rate 20000              # 20k flows/s
   rfreplay -r flows.rf -H 127.0.0.1 -v 9 --pace 60                 # original pace, 60x faster

@@ -115,7 +115,10 @@ impl RowGroupBuf {
                     v.clear();
                 }
                 Values::Str(data, ends) => {
-                    let all = Bytes::from(std::mem::take(data));
+                    // The arena moves into `Bytes`; the next group starts with the same
+                    // capacity so that it does not grow by reallocation again.
+                    let cap = data.capacity();
+                    let all = Bytes::from(std::mem::replace(data, Vec::with_capacity(cap)));
                     let mut start = 0;
                     let vals: Vec<ByteArray> = ends
                         .iter()

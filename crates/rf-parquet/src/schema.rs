@@ -51,8 +51,28 @@ fn sat(v: u64) -> i64 {
 }
 
 fn addr(out: &mut Vec<u8>, a: IpAddr) -> bool {
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{a}");
+    match a {
+        // Most flows are IPv4 and `Display` through `fmt` was a sixth of the export time;
+        // the digits are written directly instead (same text as `Display`).
+        IpAddr::V4(v4) => {
+            for (i, o) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                if o >= 100 {
+                    out.push(b'0' + o / 100);
+                }
+                if o >= 10 {
+                    out.push(b'0' + o / 10 % 10);
+                }
+                out.push(b'0' + o % 10);
+            }
+        }
+        IpAddr::V6(_) => {
+            // Writing to a Vec cannot fail.
+            let _ = write!(out, "{a}");
+        }
+    }
     true
 }
 
@@ -269,6 +289,23 @@ mod tests {
     fn message_type_parses() {
         let t = parquet::schema::parser::parse_message_type(&message_type()).unwrap();
         assert_eq!(t.get_fields().len(), COLUMNS.len());
+    }
+
+    #[test]
+    fn addresses_as_display_writes_them() {
+        for text in [
+            "0.0.0.0",
+            "10.0.9.255",
+            "100.99.10.1",
+            "255.255.255.255",
+            "2001:db8::1",
+            "::ffff:10.1.2.3",
+        ] {
+            let a: IpAddr = text.parse().unwrap();
+            let mut out = Vec::new();
+            addr(&mut out, a);
+            assert_eq!(String::from_utf8(out).unwrap(), a.to_string());
+        }
     }
 
     #[test]

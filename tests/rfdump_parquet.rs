@@ -219,6 +219,17 @@ fn export_dir_partitions_and_replaces() {
     let t1 = summary(cmd("rfdump").arg("-R").arg(&r1));
     let t2 = summary(cmd("rfdump").arg("-R").arg(&r2));
     assert_eq!(both, (t1.0 + t2.0, t1.1 + t2.1, t1.2 + t2.2));
+    if have("nfdump") {
+        let mut nf = Command::new("nfdump");
+        nf.env("TZ", "UTC")
+            .arg("-M")
+            .arg(fixture("nfdump/gen-query").join("r1:r2"));
+        // -M needs a file selection relative to each directory.
+        nf.args(["-R", "."]);
+        assert_eq!(both, summary(&mut nf));
+    } else {
+        missing("nfdump");
+    }
     let files = parts(&dir);
     // Hive layout, one part per input set and hour, nothing temporary left.
     for f in &files {

@@ -86,6 +86,12 @@ impl Dataset {
     /// Prepares an export of `inputs` into `dir` (created when missing).
     pub fn create(dir: &Path, inputs: &[PathBuf], opts: Options) -> Result<Self, Error> {
         std::fs::create_dir_all(dir).map_err(|e| Error::new(dir, e.to_string()))?;
+        // One encoder thread per hour partition would keep up to two row groups per open
+        // partition in memory, defeating the budget below: partitions encode inline.
+        let opts = Options {
+            threaded: false,
+            ..opts
+        };
         let budget = opts.row_group_rows.max(1).saturating_mul(2);
         Ok(Self {
             dir: dir.to_path_buf(),

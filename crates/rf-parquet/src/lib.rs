@@ -7,6 +7,7 @@
 //! keeps the added build small.
 
 pub mod dataset;
+mod encoder;
 mod rowgroup;
 pub mod schema;
 pub mod writer;

@@ -18,6 +18,7 @@ use parquet::schema::parser::parse_message_type;
 use rf_format::FlowRecord;
 
 use crate::Error;
+use crate::encoder::Encoder;
 use crate::rowgroup::RowGroupBuf;
 use crate::schema::{SCHEMA_VERSION, SCHEMA_VERSION_KEY, message_type};
 
@@ -41,6 +42,9 @@ pub struct Options {
     pub row_group_rows: usize,
     /// Page compression.
     pub codec: Codec,
+    /// Encode row groups on a background thread while the next one is collected (two row
+    /// groups in memory instead of one).
+    pub threaded: bool,
 }
 
 impl Default for Options {
@@ -48,13 +52,14 @@ impl Default for Options {
         Self {
             row_group_rows: DEFAULT_ROW_GROUP_ROWS,
             codec: Codec::Zstd(3),
+            threaded: true,
         }
     }
 }
 
 /// Writes flow records to one Parquet file.
 pub struct Writer {
-    inner: Option<SerializedFileWriter<BufWriter<File>>>,
+    encoder: Option<Encoder>,
     buf: RowGroupBuf,
     opts: Options,
     tmp: PathBuf,
@@ -97,8 +102,9 @@ impl Writer {
         let file = File::create(&tmp).map_err(|e| Error::new(&tmp, e.to_string()))?;
         let inner = SerializedFileWriter::new(BufWriter::new(file), schema, Arc::new(props))
             .map_err(|e| err(&e))?;
+        let encoder = Encoder::new(inner, opts.threaded).map_err(|e| Error::new(&tmp, e))?;
         Ok(Self {
-            inner: Some(inner),
+            encoder: Some(encoder),
             buf: RowGroupBuf::new(),
             opts,
             tmp,
@@ -137,27 +143,24 @@ impl Writer {
         if self.buf.rows() == 0 {
             return Ok(());
         }
-        let Some(inner) = self.inner.as_mut() else {
+        let Some(enc) = self.encoder.as_mut() else {
             return Err(Error::new(&self.path, "writer already finished".into()));
         };
-        let at = inner.bytes_written();
-        let res = (|| {
-            let mut rg = inner.next_row_group()?;
-            self.buf.write_to(&mut rg)?;
-            rg.close().map(|_| ())
-        })();
-        res.map_err(|e| Error::new(&self.tmp, format!("row group at offset {at}: {e}")))
+        enc.write(&mut self.buf)
+            .map_err(|e| Error::new(&self.tmp, e))
     }
 
     /// Writes the last row group and the footer, then renames the file into place.
     pub fn finish(mut self) -> Result<u64, Error> {
         self.flush_group()?;
-        let Some(inner) = self.inner.take() else {
+        let Some(enc) = self.encoder.take() else {
             return Err(Error::new(&self.path, "writer already finished".into()));
         };
-        inner
-            .close()
-            .map_err(|e| Error::new(&self.tmp, e.to_string()))?;
+        let closed = enc.close().map_err(|e| Error::new(&self.tmp, e));
+        if let Err(e) = closed {
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(e);
+        }
         std::fs::rename(&self.tmp, &self.path)
             .map_err(|e| Error::new(&self.path, format!("rename from temporary file: {e}")))?;
         Ok(self.rows)
@@ -167,7 +170,9 @@ impl Writer {
 impl Drop for Writer {
     /// An unfinished writer (error, interrupted run) leaves no temporary file behind.
     fn drop(&mut self) {
-        if self.inner.is_some() {
+        if let Some(enc) = self.encoder.take() {
+            // Let the encoder thread finish with the file before it is removed.
+            let _ = enc.close();
             let _ = std::fs::remove_file(&self.tmp);
         }
     }

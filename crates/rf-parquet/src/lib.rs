@@ -43,9 +43,3 @@ impl std::fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-/// Whether `-w PATH` asks for Parquet rather than a native file (by the `.parquet` suffix).
-pub fn is_parquet_path(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-}

@@ -71,12 +71,28 @@ pub struct Report {
     pub removed: Vec<PathBuf>,
 }
 
+/// Partitions open at once at most. Flows arrive roughly in time order, so an hour whose part
+/// was least recently written to is normally complete; closing it keeps file handles and
+/// memory bounded when a whole archive (thousands of hours) is exported in one run.
+pub const MAX_OPEN_PARTITIONS: usize = 32;
+
+/// One open part.
+struct Part {
+    w: Writer,
+    /// Value of the record counter at its last write (for least-recently-used closing).
+    last: u64,
+}
+
 /// Writes records into a Hive-partitioned dataset.
 pub struct Dataset {
     dir: PathBuf,
     key: String,
     opts: Options,
-    open: HashMap<u64, Writer>,
+    open: HashMap<u64, Part>,
+    /// Parts started per hour: a closed hour that receives records again gets another part.
+    started: HashMap<u64, u32>,
+    written: Vec<PathBuf>,
+    max_open: usize,
     buffered: usize,
     budget: usize,
     rows: u64,
@@ -98,32 +114,62 @@ impl Dataset {
             key: input_key(inputs),
             opts,
             open: HashMap::new(),
+            started: HashMap::new(),
+            written: Vec::new(),
+            max_open: MAX_OPEN_PARTITIONS,
             buffered: 0,
             budget,
             rows: 0,
         })
     }
 
-    fn part_name(&self) -> String {
-        format!("part-{}.parquet", self.key)
+    /// `part-KEY.parquet` for an hour's first part, `part-KEY-N.parquet` for later ones.
+    fn part_name(&self, n: u32) -> String {
+        if n == 0 {
+            format!("part-{}.parquet", self.key)
+        } else {
+            format!("part-{}-{n}.parquet", self.key)
+        }
+    }
+
+    /// Whether `name` is a part name of this dataset's inputs.
+    fn is_own_part(&self, name: &str) -> bool {
+        let Some(rest) = name
+            .strip_prefix("part-")
+            .and_then(|r| r.strip_prefix(self.key.as_str()))
+            .and_then(|r| r.strip_suffix(".parquet"))
+        else {
+            return false;
+        };
+        rest.is_empty()
+            || rest
+                .strip_prefix('-')
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
     }
 
     /// Appends one record to its hour's part.
     pub fn write(&mut self, r: &FlowRecord) -> Result<(), Error> {
         let hour = hour_of(r.first_ms);
         if !self.open.contains_key(&hour) {
+            if self.open.len() >= self.max_open.max(1) {
+                self.close_least_recent()?;
+            }
             let d = self.dir.join(partition_dir(hour));
             std::fs::create_dir_all(&d).map_err(|e| Error::new(&d, e.to_string()))?;
-            let w = Writer::create(&d.join(self.part_name()), self.opts.clone())?;
-            self.open.insert(hour, w);
+            let n = self.started.get(&hour).copied().unwrap_or(0);
+            self.started.insert(hour, n + 1);
+            let name = self.part_name(n);
+            let w = Writer::create(&d.join(name), self.opts.clone())?;
+            self.open.insert(hour, Part { w, last: 0 });
         }
-        let Some(w) = self.open.get_mut(&hour) else {
+        let Some(part) = self.open.get_mut(&hour) else {
             return Err(Error::new(&self.dir, "partition writer vanished".into()));
         };
-        let before = w.buffered();
-        w.write(r)?;
+        let before = part.w.buffered();
+        part.w.write(r)?;
+        part.last = self.rows;
         // `write` may have flushed the partition's full group, so the count can also drop.
-        self.buffered = self.buffered - before.min(self.buffered) + w.buffered();
+        self.buffered = self.buffered - before.min(self.buffered) + part.w.buffered();
         self.rows += 1;
         if self.buffered > self.budget {
             self.flush_fullest()?;
@@ -133,10 +179,33 @@ impl Dataset {
 
     /// Writes the partition holding the most buffered rows as a row group.
     fn flush_fullest(&mut self) -> Result<(), Error> {
-        if let Some(w) = self.open.values_mut().max_by_key(|w| w.buffered()) {
-            let n = w.buffered();
-            w.flush_group()?;
+        if let Some(p) = self.open.values_mut().max_by_key(|p| p.w.buffered()) {
+            let n = p.w.buffered();
+            p.w.flush_group()?;
             self.buffered = self.buffered.saturating_sub(n);
+        }
+        Ok(())
+    }
+
+    /// Finishes the part written to least recently.
+    fn close_least_recent(&mut self) -> Result<(), Error> {
+        let Some(hour) = self
+            .open
+            .iter()
+            .min_by_key(|(_, p)| p.last)
+            .map(|(h, _)| *h)
+        else {
+            return Ok(());
+        };
+        self.close(hour)
+    }
+
+    fn close(&mut self, hour: u64) -> Result<(), Error> {
+        if let Some(p) = self.open.remove(&hour) {
+            self.buffered = self.buffered.saturating_sub(p.w.buffered());
+            let path = p.w.path().to_path_buf();
+            p.w.finish()?;
+            self.written.push(path);
         }
         Ok(())
     }
@@ -144,24 +213,20 @@ impl Dataset {
     /// Finishes every part (renaming it into place), then removes the parts of the same inputs
     /// that this run did not write.
     pub fn finish(mut self) -> Result<Report, Error> {
-        let mut report = Report {
-            rows: self.rows,
-            ..Report::default()
-        };
         let mut hours: Vec<u64> = self.open.keys().copied().collect();
         hours.sort_unstable();
-        let mut written = HashSet::new();
         for h in hours {
-            if let Some(w) = self.open.remove(&h) {
-                let path = w.path().to_path_buf();
-                w.finish()?;
-                let rel = path.strip_prefix(&self.dir).unwrap_or(&path).to_path_buf();
-                written.insert(path);
-                report.parts.push(rel);
-            }
+            self.close(h)?;
         }
-        let name = self.part_name();
-        for part in self.existing_parts(&name)? {
+        let rel = |p: &Path| p.strip_prefix(&self.dir).unwrap_or(p).to_path_buf();
+        let mut report = Report {
+            rows: self.rows,
+            parts: self.written.iter().map(|p| rel(p)).collect(),
+            ..Report::default()
+        };
+        report.parts.sort();
+        let written: HashSet<&PathBuf> = self.written.iter().collect();
+        for part in self.existing_parts()? {
             if !written.contains(&part) {
                 std::fs::remove_file(&part).map_err(|e| Error::new(&part, e.to_string()))?;
                 if let Some(hour_dir) = part.parent() {
@@ -171,22 +236,25 @@ impl Dataset {
                         let _ = std::fs::remove_dir(date_dir);
                     }
                 }
-                report
-                    .removed
-                    .push(part.strip_prefix(&self.dir).unwrap_or(&part).to_path_buf());
+                report.removed.push(rel(&part));
             }
         }
         Ok(report)
     }
 
-    /// Every `date=*/hour=*/NAME` below the dataset directory.
-    fn existing_parts(&self, name: &str) -> Result<Vec<PathBuf>, Error> {
+    /// Every part of these inputs below `date=*/hour=*/`.
+    fn existing_parts(&self) -> Result<Vec<PathBuf>, Error> {
         let mut out = Vec::new();
         for date in subdirs(&self.dir, "date=")? {
             for hour in subdirs(&date, "hour=")? {
-                let p = hour.join(name);
-                if p.is_file() {
-                    out.push(p);
+                let rd = std::fs::read_dir(&hour).map_err(|e| Error::new(&hour, e.to_string()))?;
+                for e in rd {
+                    let e = e.map_err(|e| Error::new(&hour, e.to_string()))?;
+                    if self.is_own_part(&e.file_name().to_string_lossy())
+                        && e.file_type().is_ok_and(|t| t.is_file())
+                    {
+                        out.push(e.path());
+                    }
                 }
             }
         }
@@ -239,7 +307,7 @@ mod tests {
             };
             ds.write(&r).unwrap();
             assert!(ds.buffered <= ds.budget, "{} > {}", ds.buffered, ds.budget);
-            let sum: usize = ds.open.values().map(Writer::buffered).sum();
+            let sum: usize = ds.open.values().map(|p| p.w.buffered()).sum();
             assert_eq!(ds.buffered, sum);
         }
         let report = ds.finish().unwrap();
@@ -253,6 +321,52 @@ mod tests {
             ))
         );
         assert!(report.removed.is_empty());
+    }
+
+    #[test]
+    fn closed_hours_get_further_parts_and_reruns_remove_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = [PathBuf::from("/in/y")];
+        let at = |h: u64| FlowRecord {
+            first_ms: 1_795_838_700_000 + h * 3_600_000,
+            ..FlowRecord::default()
+        };
+        let mut ds = Dataset::create(dir.path(), &inputs, Options::default()).unwrap();
+        ds.max_open = 2;
+        // Hour 0 is closed when hour 2 opens, then receives a late record.
+        for h in [0, 1, 2, 0] {
+            ds.write(&at(h)).unwrap();
+        }
+        let report = ds.finish().unwrap();
+        let key = input_key(&inputs);
+        let names: Vec<String> = report
+            .parts
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                format!("date=2026-11-28/hour=04/part-{key}-1.parquet"),
+                format!("date=2026-11-28/hour=04/part-{key}.parquet"),
+                format!("date=2026-11-28/hour=05/part-{key}.parquet"),
+                format!("date=2026-11-28/hour=06/part-{key}.parquet"),
+            ]
+        );
+        // Another input's part in the same hour is not ours.
+        let other = dir
+            .path()
+            .join("date=2026-11-28/hour=05/part-0123456789abcdef.parquet");
+        std::fs::write(&other, b"x").unwrap();
+
+        // A re-run that only has hour 1 replaces it and removes the rest of its parts.
+        let mut ds = Dataset::create(dir.path(), &inputs, Options::default()).unwrap();
+        ds.write(&at(1)).unwrap();
+        let report = ds.finish().unwrap();
+        assert_eq!(report.parts.len(), 1);
+        assert_eq!(report.removed.len(), 3, "{:?}", report.removed);
+        assert!(other.exists());
+        assert!(!dir.path().join("date=2026-11-28/hour=04").exists());
     }
 
     #[test]

@@ -44,4 +44,4 @@ awk -v s="$sent" -v kn="${kept_nf:-0}" -v kr="${kept_rf:-0}" -v cn="$cpu_nf" -v 
   printf "%-8s %10s %10s %8s %14s\n", "", "sent", "kept", "cpu_s", "flows/cpu_s"
   printf "%-8s %10d %10d %8.2f %14.0f\n", "nfcapd", s, kn, cn, fn
   printf "%-8s %10d %10d %8.2f %14.0f\n", "rfcapd", s, kr, cr, fr
-  printf "ratio rfcapd/nfcapd flows per cpu_s: %.2f\n", fn > 0 ? fr / fn : 0 }'
+  printf "ratio rfcapd/nfcapd flows per cpu_s: %.2f\n", (fn > 0 ? fr / fn : 0) }'

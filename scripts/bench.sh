@@ -42,13 +42,15 @@ cargo build --release --quiet --bins
 # Runs "label cmd..." and records wall seconds and peak RSS (MiB).
 measure() {
   local label=$1; shift
-  local out
-  out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  echo "$label $out"
+  local t
+  t=$(mktemp)
+  # time writes to its own file: the command's stderr is discarded, not mixed in.
+  /usr/bin/time -o "$t" -f "%e %M" "$@" >/dev/null 2>/dev/null || true
+  echo "$label $(tail -1 "$t")"
+  rm -f "$t"
 }
 want() { [ "$QUERIES" = all ] || [[ ",$QUERIES," == *",$1,"* ]]; }
 
-total=$(nfdump -R "$NF" -q -o csv -c 0 2>/dev/null | wc -l || true)
 flows=$(nfdump -R "$NF" -I 2>/dev/null | awk -F': ' '/^Flows:/ {s += $2} END {print s}')
 echo "data: $FILES files, $flows flows ($NF)"
 

@@ -11,10 +11,9 @@ use std::net::IpAddr;
 
 use rf_format::{FlowRecord, ext_id};
 
-use crate::engine::Partial;
+use crate::engine::{Accumulator, Loc};
 use crate::order::{Counters, Order};
 use crate::render::mask_addr;
-use crate::stat::FastMap;
 
 /// One `-A` field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -474,22 +473,24 @@ fn reversed(k: &Key) -> Key {
     x
 }
 
-#[derive(Clone, Debug)]
-struct Entry {
-    rec: FlowRecord,
+/// What an aggregated flow accumulates: counters, TCP flags of both directions, and where its
+/// first record lies (the record itself is read again for output, see [`Aggregated`]).
+#[derive(Clone, Copy, Debug)]
+struct Acc {
     c: Counters,
     flags: u8,
     /// TCP flags seen in the reverse direction (bidir), kept so merging stays exact.
     rev_flags: u8,
+    at: Loc,
 }
 
-impl Entry {
-    fn new(rec: FlowRecord) -> Entry {
-        Entry {
-            rec,
+impl Acc {
+    fn new(at: Loc) -> Acc {
+        Acc {
             c: Counters::EMPTY,
             flags: 0,
             rev_flags: 0,
+            at,
         }
     }
 
@@ -497,8 +498,7 @@ impl Entry {
         if reverse {
             let mut c = Counters::EMPTY;
             c.add(r);
-            std::mem::swap(&mut c.in_packets, &mut c.out_packets);
-            std::mem::swap(&mut c.in_bytes, &mut c.out_bytes);
+            swap_dirs(&mut c);
             self.c.merge(&c);
             self.rev_flags |= r.tcp_flags;
         } else {
@@ -507,11 +507,11 @@ impl Entry {
         }
     }
 
-    fn merge(&mut self, o: &Entry, reverse: bool) {
+    /// Merges `o`, seen in the reverse direction when `reverse`; the earlier first record wins.
+    fn merge(&mut self, o: &Acc, reverse: bool) {
         let mut c = o.c;
         if reverse {
-            std::mem::swap(&mut c.in_packets, &mut c.out_packets);
-            std::mem::swap(&mut c.in_bytes, &mut c.out_bytes);
+            swap_dirs(&mut c);
             self.flags |= o.rev_flags;
             self.rev_flags |= o.flags;
         } else {
@@ -519,47 +519,44 @@ impl Entry {
             self.rev_flags |= o.rev_flags;
         }
         self.c.merge(&c);
+        self.at = self.at.min(o.at);
     }
 
-    /// The output record.
-    fn finish(mut self, swap: bool, keep_flags: bool) -> FlowRecord {
-        let r = &mut self.rec;
-        r.first_ms = self.c.first_ms;
-        r.last_ms = self.c.last_ms;
-        r.in_packets = self.c.in_packets;
-        r.out_packets = self.c.out_packets;
-        r.in_bytes = self.c.in_bytes;
-        r.out_bytes = self.c.out_bytes;
-        r.flows = self.c.flows;
-        // -A masks the TCP flags like every field outside the key (nfdump prints none).
-        r.tcp_flags = if keep_flags { self.flags } else { 0 };
-        r.ext.set(ext_id::CNT_FLOW);
-        if swap && (r.proto == 6 || r.proto == 17) {
-            let (sp, dp) = (r.src_port, r.dst_port);
-            if (sp < 1024 && dp >= 1024)
-                || (sp < 32768 && dp >= 32768)
-                || (sp < 49152 && dp >= 49152)
-            {
-                std::mem::swap(&mut r.src_addr, &mut r.dst_addr);
-                std::mem::swap(&mut r.src_port, &mut r.dst_port);
-                std::mem::swap(&mut r.src_as, &mut r.dst_as);
-                std::mem::swap(&mut r.input, &mut r.output);
-                std::mem::swap(&mut r.in_packets, &mut r.out_packets);
-                std::mem::swap(&mut r.in_bytes, &mut r.out_bytes);
-            }
-        }
-        self.rec
+    /// The same flow seen from the other direction (bidir re-orientation).
+    fn flip(&mut self) {
+        swap_dirs(&mut self.c);
+        std::mem::swap(&mut self.flags, &mut self.rev_flags);
     }
 }
 
-/// Aggregation cache; a [`Partial`] per block, merged in input order. Entries live in a
-/// vector in first-seen order; the map holds their indices, so growing it moves small values.
+fn swap_dirs(c: &mut Counters) {
+    std::mem::swap(&mut c.in_packets, &mut c.out_packets);
+    std::mem::swap(&mut c.in_bytes, &mut c.out_bytes);
+}
+
+fn hash_words(w: &[u64]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = crate::stat::FastHasher::default();
+    for &x in w {
+        h.write_u64(x);
+    }
+    h.finish()
+}
+
+/// Aggregation cache, one per worker thread, merged at the end ([`Accumulator`]).
+///
+/// Memory is what makes `-a` over millions of distinct flows feasible: keys are stored once in
+/// a flat vector (`kw` words each), the hash table holds only entry indices, and an entry keeps
+/// counters and the location of its first record, about 120 bytes per flow instead of a whole
+/// record.
 #[derive(Debug)]
 pub struct Aggregator {
     mode: Mode,
-    map: FastMap<Key, u32>,
-    keys: Vec<Key>,
-    entries: Vec<Entry>,
+    /// Words per key (all keys of one mode have the same width); 0 before the first key.
+    kw: usize,
+    table: hashbrown::HashTable<u32>,
+    keys: Vec<u64>,
+    accs: Vec<Acc>,
 }
 
 impl Aggregator {
@@ -567,9 +564,10 @@ impl Aggregator {
     pub fn new(mode: Mode) -> Aggregator {
         Aggregator {
             mode,
-            map: FastMap::default(),
+            kw: 0,
+            table: hashbrown::HashTable::new(),
             keys: Vec::new(),
-            entries: Vec::new(),
+            accs: Vec::new(),
         }
     }
 
@@ -577,83 +575,269 @@ impl Aggregator {
         matches!(self.mode, Mode::Bidir { .. })
     }
 
+    fn key_of(&self, i: usize) -> &[u64] {
+        self.keys.get(i * self.kw..(i + 1) * self.kw).unwrap_or(&[])
+    }
+
+    fn lookup(&self, k: &[u64]) -> Option<usize> {
+        let (keys, kw) = (&self.keys, self.kw);
+        self.table
+            .find(hash_words(k), |&i| {
+                keys.get(i as usize * kw..(i as usize + 1) * kw) == Some(k)
+            })
+            .map(|&i| i as usize)
+    }
+
     /// The entry for `k` (or for its reverse in bidir mode, flagged `true`).
     fn find(&self, k: &Key, proto: u8) -> Option<(usize, bool)> {
-        if let Some(&i) = self.map.get(k) {
-            return Some((i as usize, false));
+        if let Some(i) = self.lookup(k.words()) {
+            return Some((i, false));
         }
         if self.bidir() && (proto == 6 || proto == 17) {
-            return self.map.get(&reversed(k)).map(|&i| (i as usize, true));
+            return self.lookup(reversed(k).words()).map(|i| (i, true));
         }
         None
     }
 
-    fn insert(&mut self, k: Key, e: Entry) {
+    fn insert(&mut self, k: &Key, a: Acc) {
+        if self.kw == 0 {
+            self.kw = k.words().len();
+        }
         // More than u32::MAX distinct flows cannot be held in memory anyway.
-        let idx = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
-        self.map.insert(k, idx);
-        self.keys.push(k);
-        self.entries.push(e);
+        let idx = u32::try_from(self.accs.len()).unwrap_or(u32::MAX);
+        self.keys.extend_from_slice(k.words());
+        self.accs.push(a);
+        let (keys, kw) = (&self.keys, self.kw);
+        self.table.insert_unique(hash_words(k.words()), idx, |&i| {
+            hash_words(
+                keys.get(i as usize * kw..(i as usize + 1) * kw)
+                    .unwrap_or(&[]),
+            )
+        });
     }
 
-    /// Merges a later partial into this one.
-    pub fn merge(&mut self, later: Aggregator) {
-        if self.entries.is_empty() {
-            *self = later;
-            return;
+    /// Re-keys entry `i` to `k` (the same bidir flow seen first in the other direction).
+    fn rekey(&mut self, i: usize, k: &Key) {
+        let old = hash_words(self.key_of(i));
+        if let Ok(e) = self.table.find_entry(old, |&j| j as usize == i) {
+            e.remove();
         }
-        for (k, e) in later.keys.into_iter().zip(later.entries) {
-            match self.find(&k, e.rec.proto) {
-                Some((i, rev)) => {
-                    if let Some(mine) = self.entries.get_mut(i) {
-                        mine.merge(&e, rev);
-                    }
+        if let Some(slot) = self.keys.get_mut(i * self.kw..(i + 1) * self.kw) {
+            slot.copy_from_slice(k.words());
+        }
+        let (keys, kw) = (&self.keys, self.kw);
+        let idx = u32::try_from(i).unwrap_or(u32::MAX);
+        self.table.insert_unique(hash_words(k.words()), idx, |&j| {
+            hash_words(
+                keys.get(j as usize * kw..(j as usize + 1) * kw)
+                    .unwrap_or(&[]),
+            )
+        });
+        if let Some(a) = self.accs.get_mut(i) {
+            a.flip();
+        }
+    }
+
+    /// The entry for `key` and whether it holds the reverse direction. A reverse entry whose
+    /// first record came after `at` is re-keyed first: the earlier direction is the flow's.
+    fn entry_for(&mut self, key: &Key, proto: u8, at: Loc) -> Option<(usize, bool)> {
+        let (i, rev) = self.find(key, proto)?;
+        if rev && self.accs.get(i).is_some_and(|a| at < a.at) {
+            self.rekey(i, key);
+            return Some((i, false));
+        }
+        Some((i, rev))
+    }
+
+    /// Adds `r`, first seen at `at`.
+    fn add_record(&mut self, r: &FlowRecord, at: Loc) {
+        let key = match &self.mode {
+            Mode::FiveTuple | Mode::Bidir { .. } => five_tuple(r),
+            Mode::Custom(fields) => custom_key(r, fields),
+        };
+        match self.entry_for(&key, r.proto, at) {
+            Some((i, rev)) => {
+                if let Some(a) = self.accs.get_mut(i) {
+                    a.add(r, rev);
+                    a.at = a.at.min(at);
                 }
-                None => self.insert(k, e),
+            }
+            None => {
+                let mut a = Acc::new(at);
+                a.add(r, false);
+                self.insert(&key, a);
             }
         }
     }
 
     /// Number of aggregated flows.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.accs.len()
     }
 
     /// Whether nothing was aggregated.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.accs.is_empty()
     }
 
-    /// The aggregated records, in first-seen order.
-    pub fn into_records(self) -> Vec<FlowRecord> {
-        let swap = matches!(self.mode, Mode::Bidir { swap: true });
-        let keep_flags = !matches!(self.mode, Mode::Custom(_));
-        self.entries
-            .into_iter()
-            .map(|e| e.finish(swap, keep_flags))
-            .collect()
+    /// The aggregated flows in first-seen order, ready to be ranked and completed with their
+    /// first records.
+    pub fn finish(self) -> Aggregated {
+        let Aggregator {
+            mode,
+            kw,
+            table,
+            keys,
+            accs,
+        } = self;
+        drop(table);
+        let mut order: Vec<u32> = (0..u32::try_from(accs.len()).unwrap_or(u32::MAX)).collect();
+        order.sort_unstable_by_key(|&i| accs.get(i as usize).map(|a| a.at));
+        let swap = matches!(mode, Mode::Bidir { swap: true });
+        let entries = order
+            .iter()
+            .filter_map(|&i| {
+                let a = *accs.get(i as usize)?;
+                // The 5-tuple key's last word holds protocol and ports of the first record's
+                // direction: enough to decide -B's client/server swap without the record.
+                let swapped = swap
+                    && keys
+                        .get((i as usize + 1) * kw - 1)
+                        .is_some_and(|&w| needs_swap(w));
+                Some(Done { acc: a, swapped })
+            })
+            .collect();
+        Aggregated { mode, entries }
     }
 }
 
-impl Partial for Aggregator {
-    fn add(&mut self, r: &FlowRecord) {
-        let key = match &self.mode {
-            Mode::FiveTuple | Mode::Bidir { .. } => five_tuple(r),
-            Mode::Custom(fields) => custom_key(r, fields),
-        };
-        if let Some((i, rev)) = self.find(&key, r.proto) {
-            if let Some(e) = self.entries.get_mut(i) {
-                e.add(r, rev);
-            }
+/// Whether `-B` shows this TCP/UDP flow reversed (the client, with the higher port, as
+/// source); `w` is the 5-tuple key word `proto << 32 | src_port << 16 | dst_port`.
+fn needs_swap(w: u64) -> bool {
+    let proto = (w >> 32) as u8;
+    let (sp, dp) = ((w >> 16) as u16, w as u16);
+    (proto == 6 || proto == 17)
+        && ((sp < 1024 && dp >= 1024) || (sp < 32768 && dp >= 32768) || (sp < 49152 && dp >= 49152))
+}
+
+impl Accumulator for Aggregator {
+    fn add(&mut self, r: &FlowRecord, at: Loc) {
+        self.add_record(r, at);
+    }
+
+    fn merge(&mut self, other: Aggregator) {
+        if self.accs.is_empty() {
+            *self = other;
             return;
         }
-        let rec = match &self.mode {
-            Mode::Custom(fields) => masked(r, fields),
-            _ => r.clone(),
+        let mut key = Key::EMPTY;
+        for (j, o) in other.accs.iter().enumerate() {
+            key.len = 0;
+            for &w in other.key_of(j) {
+                key.push(w);
+            }
+            let proto = (key.w[4] >> 32) as u8;
+            match self.entry_for(&key, proto, o.at) {
+                Some((i, rev)) => {
+                    if let Some(a) = self.accs.get_mut(i) {
+                        a.merge(o, rev);
+                    }
+                }
+                None => self.insert(&key, *o),
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Done {
+    acc: Acc,
+    /// `-B` swaps this flow's direction for output.
+    swapped: bool,
+}
+
+/// Finished aggregation: entries in first-seen order. The output records are built from each
+/// entry's first record (read again by location) and its counters, see [`Aggregated::record`].
+#[derive(Debug)]
+pub struct Aggregated {
+    mode: Mode,
+    entries: Vec<Done>,
+}
+
+impl Aggregated {
+    /// Number of aggregated flows.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Where entry `i`'s first record lies.
+    pub fn first_at(&self, i: usize) -> Loc {
+        self.entries.get(i).map(|e| e.acc.at).unwrap_or_default()
+    }
+
+    /// Entry indices ranked by `order` (`asc` ascending), ties in first-seen order; only the
+    /// first `top` (0 = all). Values are those of the printed record (after `-B` swapping).
+    pub fn rank(&self, order: Order, asc: bool, top: usize) -> Vec<usize> {
+        let val = |i: usize| {
+            self.entries.get(i).map_or(0, |e| {
+                let mut c = e.acc.c;
+                if e.swapped {
+                    swap_dirs(&mut c);
+                }
+                c.value(order)
+            })
         };
-        let mut e = Entry::new(rec);
-        e.add(r, false);
-        self.insert(key, e);
+        let mut idx: Vec<(u64, usize)> = (0..self.entries.len()).map(|i| (val(i), i)).collect();
+        let cmp = |a: &(u64, usize), b: &(u64, usize)| {
+            let by_val = if asc { a.0.cmp(&b.0) } else { b.0.cmp(&a.0) };
+            by_val.then(a.1.cmp(&b.1))
+        };
+        if top > 0 && top < idx.len() {
+            idx.select_nth_unstable_by(top - 1, cmp);
+            idx.truncate(top);
+        }
+        idx.sort_unstable_by(cmp);
+        idx.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// The output record of entry `i`, given its first record.
+    pub fn record(&self, i: usize, first: &FlowRecord) -> FlowRecord {
+        let Some(e) = self.entries.get(i) else {
+            return first.clone();
+        };
+        let mut r = match &self.mode {
+            Mode::Custom(fields) => masked(first, fields),
+            _ => first.clone(),
+        };
+        let c = &e.acc.c;
+        r.first_ms = c.first_ms;
+        r.last_ms = c.last_ms;
+        r.in_packets = c.in_packets;
+        r.out_packets = c.out_packets;
+        r.in_bytes = c.in_bytes;
+        r.out_bytes = c.out_bytes;
+        r.flows = c.flows;
+        // -A masks the TCP flags like every field outside the key (nfdump prints none).
+        r.tcp_flags = if matches!(self.mode, Mode::Custom(_)) {
+            0
+        } else {
+            e.acc.flags
+        };
+        r.ext.set(ext_id::CNT_FLOW);
+        if e.swapped {
+            std::mem::swap(&mut r.src_addr, &mut r.dst_addr);
+            std::mem::swap(&mut r.src_port, &mut r.dst_port);
+            std::mem::swap(&mut r.src_as, &mut r.dst_as);
+            std::mem::swap(&mut r.input, &mut r.output);
+            std::mem::swap(&mut r.in_packets, &mut r.out_packets);
+            std::mem::swap(&mut r.in_bytes, &mut r.out_bytes);
+        }
+        r
     }
 }
 
@@ -674,6 +858,31 @@ pub fn sort_records(recs: &mut [FlowRecord], order: Order, asc: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Aggregates `recs` (record `i` at position `i` of block 0) in the given order of
+    /// indices, split into two accumulators at `cut`, and returns the output records.
+    fn aggregate(mode: &Mode, recs: &[FlowRecord], order: &[usize], cut: usize) -> Vec<FlowRecord> {
+        let mut a = Aggregator::new(mode.clone());
+        let mut b = Aggregator::new(mode.clone());
+        for (n, &i) in order.iter().enumerate() {
+            let at = Loc {
+                pos: i as u32,
+                ..Loc::default()
+            };
+            let acc = if n < cut { &mut a } else { &mut b };
+            acc.add(&recs[i], at);
+        }
+        a.merge(b);
+        let done = a.finish();
+        (0..done.len())
+            .map(|i| done.record(i, &recs[done.first_at(i).pos as usize]))
+            .collect()
+    }
+
+    fn in_order(mode: &Mode, recs: &[FlowRecord]) -> Vec<FlowRecord> {
+        let order: Vec<usize> = (0..recs.len()).collect();
+        aggregate(mode, recs, &order, recs.len())
+    }
 
     fn rec(src: &str, dst: &str, sp: u16, dp: u16, pk: u64) -> FlowRecord {
         FlowRecord {
@@ -716,13 +925,12 @@ mod tests {
     #[test]
     fn masks_and_merges_in_order() {
         let l = parse_list("srcip4/16").unwrap();
-        let mut a = Aggregator::new(Mode::Custom(l.fields.clone()));
-        a.add(&rec("10.1.2.3", "1.1.1.1", 1, 2, 1));
-        let mut b = Aggregator::new(Mode::Custom(l.fields));
-        b.add(&rec("10.2.0.1", "1.1.1.1", 1, 2, 2));
-        b.add(&rec("10.1.9.9", "2.2.2.2", 3, 4, 3));
-        a.merge(b);
-        let out = a.into_records();
+        let recs = [
+            rec("10.1.2.3", "1.1.1.1", 1, 2, 1),
+            rec("10.2.0.1", "1.1.1.1", 1, 2, 2),
+            rec("10.1.9.9", "2.2.2.2", 3, 4, 3),
+        ];
+        let out = aggregate(&Mode::Custom(l.fields), &recs, &[0, 1, 2], 1);
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].src_addr.to_string(), "10.1.0.0");
         assert_eq!((out[0].in_packets, out[0].flows), (4, 2));
@@ -732,10 +940,11 @@ mod tests {
 
     #[test]
     fn bidir_merges_reverse_direction() {
-        let mut a = Aggregator::new(Mode::Bidir { swap: true });
-        a.add(&rec("10.0.0.2", "10.0.0.1", 80, 40000, 3));
-        a.add(&rec("10.0.0.1", "10.0.0.2", 40000, 80, 5));
-        let out = a.into_records();
+        let recs = [
+            rec("10.0.0.2", "10.0.0.1", 80, 40000, 3),
+            rec("10.0.0.1", "10.0.0.2", 40000, 80, 5),
+        ];
+        let out = in_order(&Mode::Bidir { swap: true }, &recs);
         assert_eq!(out.len(), 1);
         // -B shows the client (high port) as source.
         assert_eq!(
@@ -762,14 +971,15 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Splitting the input into per-block partials and merging them in order gives the
-        /// same records, in the same order, as aggregating everything in one cache.
+        /// Whatever the order records arrive in and however they are split between two
+        /// accumulators, the result equals aggregating them in reading order in one cache.
         #[test]
-        fn merging_partials_equals_one_pass(
+        fn any_order_and_split_equals_one_pass(
             recs in proptest::collection::vec(
                 (0u8..8, 0u8..8, 0u8..8, 0u8..8, 0u8..3, 1u64..50), 0..60),
             cut in 0usize..60,
             mode_pick in 0u8..4,
+            shuffle in proptest::collection::vec(0usize..1000, 0..60),
         ) {
             let mode = match mode_pick {
                 0 => Mode::FiveTuple,
@@ -778,23 +988,15 @@ mod tests {
                 _ => Mode::Custom(parse_list("srcip4/24,proto").unwrap().fields),
             };
             let recs: Vec<FlowRecord> = recs.into_iter().map(small_record).collect();
-            let cut = cut.min(recs.len());
-            let mut whole = Aggregator::new(mode.clone());
-            for r in &recs {
-                whole.add(r);
+            let mut order: Vec<usize> = (0..recs.len()).collect();
+            for (k, s) in shuffle.iter().enumerate().take(order.len()) {
+                let j = s % order.len();
+                order.swap(k, j);
             }
-            let mut a = Aggregator::new(mode.clone());
-            let mut b = Aggregator::new(mode);
-            for r in &recs[..cut] {
-                a.add(r);
-            }
-            for r in &recs[cut..] {
-                b.add(r);
-            }
-            a.merge(b);
-            let (x, y) = (whole.into_records(), a.into_records());
-            proptest::prop_assert_eq!(&x, &y);
-            let flows: u64 = x.iter().map(|r| r.flows).sum();
+            let whole = in_order(&mode, &recs);
+            let split = aggregate(&mode, &recs, &order, cut.min(recs.len()));
+            proptest::prop_assert_eq!(&whole, &split);
+            let flows: u64 = whole.iter().map(|r| r.flows).sum();
             proptest::prop_assert_eq!(flows, recs.len() as u64);
         }
     }

@@ -204,10 +204,20 @@ fn run_block<P: Partial>(
 /// # Errors
 /// Only errors returned by `sink` (typically a closed stdout); file errors are collected in
 /// the report.
-pub fn scan<P, M, S>(opts: &ScanOptions<'_>, make: M, mut sink: S) -> io::Result<ScanReport>
+pub fn scan<P, M, S>(opts: &ScanOptions<'_>, make: M, sink: S) -> io::Result<ScanReport>
 where
     P: Partial,
     M: Fn() -> P + Sync,
+    S: FnMut(P, u64) -> io::Result<()>,
+{
+    scan_at(opts, |_, _| make(), sink)
+}
+
+/// [`scan`] with `make` told the file number (in `opts.files`) and block of each partial.
+fn scan_at<P, M, S>(opts: &ScanOptions<'_>, make: M, mut sink: S) -> io::Result<ScanReport>
+where
+    P: Partial,
+    M: Fn(u32, u32) -> P + Sync,
     S: FnMut(P, u64) -> io::Result<()>,
 {
     let mut rep = ScanReport::default();
@@ -227,13 +237,11 @@ where
                 continue;
             }
         };
-        let fs = file.info().stats;
-        if let Some((s, e)) = opts.window
-            && fs.first_seen_ms != 0
-            && (fs.last_seen_ms < s || fs.first_seen_ms > e)
-        {
+        if !file_in_window(file.as_ref(), opts) {
             continue;
         }
+        let fs = file.info().stats;
+        let file_no = u32::try_from(n).unwrap_or(u32::MAX);
         rep.files_read += 1;
         rep.bytes_read += std::fs::metadata(path).map_or(0, |m| m.len());
         rep.file_stats.merge(&fs);
@@ -255,7 +263,8 @@ where
                     break;
                 }
                 let first_no = rep.processed;
-                let b = run_block(file.as_ref(), path, i, opts, make(), left, first_no);
+                let part = make(file_no, u32::try_from(i).unwrap_or(u32::MAX));
+                let b = run_block(file.as_ref(), path, i, opts, part, left, first_no);
                 feed(b, &mut rep)?;
             }
         } else {
@@ -265,7 +274,10 @@ where
                 let end = (start + chunk).min(blocks);
                 let outs: Vec<BlockOut<P>> = (start..end)
                     .into_par_iter()
-                    .map(|i| run_block(file.as_ref(), path, i, opts, make(), None, 0))
+                    .map(|i| {
+                        let part = make(file_no, u32::try_from(i).unwrap_or(u32::MAX));
+                        run_block(file.as_ref(), path, i, opts, part, None, 0)
+                    })
                     .collect();
                 for b in outs {
                     feed(b, &mut rep)?;
@@ -278,6 +290,275 @@ where
         eprint!("\r\x1b[K");
     }
     Ok(rep)
+}
+
+/// Where a record lies in a run: the file's number among the run's files, the block, and the
+/// record's position among the block's decoded records. Ordered as the records are read, so
+/// the smallest location of a key is its first record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Loc {
+    /// Index into [`ScanOptions::files`].
+    pub file: u32,
+    /// Block number in the file.
+    pub block: u32,
+    /// Position in the block's records (before filtering).
+    pub pos: u32,
+}
+
+/// An order-independent accumulator (statistics, aggregation): every worker thread fills its
+/// own, and they are merged at the end. Results must not depend on which thread saw which
+/// record; where the first record matters, [`Loc`] tells which one came first.
+pub trait Accumulator: Send {
+    /// Adds one record that passed the window and the filter.
+    fn add(&mut self, r: &FlowRecord, at: Loc);
+
+    /// Merges another accumulator into this one.
+    fn merge(&mut self, other: Self);
+}
+
+/// Adapts an [`Accumulator`] to [`run_block`]'s per-block [`Partial`].
+struct AtBlock<A> {
+    acc: A,
+    file: u32,
+    block: u32,
+}
+
+impl<A: Accumulator> Partial for AtBlock<A> {
+    fn add(&mut self, r: &FlowRecord) {
+        self.add_at(r, 0);
+    }
+
+    fn add_at(&mut self, r: &FlowRecord, pos: u64) {
+        let at = Loc {
+            file: self.file,
+            block: self.block,
+            pos: u32::try_from(pos).unwrap_or(u32::MAX),
+        };
+        self.acc.add(r, at);
+    }
+}
+
+/// Counts of one block read by [`scan_fold`]: processed, passed, their totals, an error.
+type BlockTally = (u64, u64, FileStats, Option<(Loc, String)>);
+
+/// Files opened at a time by [`scan_fold`]: enough to spread blocks of small files over the
+/// threads, few enough to stay far below the open-file limit on a month of 5-minute files.
+const FOLD_FILES: usize = 64;
+
+/// Scans every file into accumulators made by `make`, one per worker thread, with no order
+/// between blocks or files, and returns their merge. With `-c` or a numbering filter the scan
+/// is sequential (exactly the first records count).
+///
+/// # Errors
+/// None today (file errors are collected in the report); `io::Result` for symmetry with
+/// [`scan`].
+pub fn scan_fold<A, M>(opts: &ScanOptions<'_>, make: M) -> io::Result<(A, ScanReport)>
+where
+    A: Accumulator,
+    M: Fn() -> A + Sync,
+{
+    if opts.limit.is_some() || opts.sequential {
+        // One accumulator passes from block to block in reading order.
+        let acc = std::sync::Mutex::new(Some(make()));
+        let take = || {
+            acc.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .unwrap_or_else(&make)
+        };
+        let rep = scan_at(
+            opts,
+            |file, block| AtBlock {
+                acc: take(),
+                file,
+                block,
+            },
+            |p: AtBlock<A>, _| {
+                *acc.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(p.acc);
+                Ok(())
+            },
+        )?;
+        let a = acc
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(&make);
+        return Ok((a, rep));
+    }
+    let threads = rayon::current_num_threads().max(1);
+    let slots: Vec<std::sync::Mutex<Option<A>>> = (0..threads + 1)
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    let mut rep = ScanReport::default();
+    let total = opts.files.len();
+    let mut errors: Vec<(Loc, String)> = Vec::new();
+    for (chunk_no, chunk) in opts.files.chunks(FOLD_FILES).enumerate() {
+        let base = chunk_no * FOLD_FILES;
+        if opts.progress {
+            eprint!("\rReading file {}/{}", base + 1, total);
+        }
+        // Open the chunk's files, pre-select by time window, count them in the report.
+        let mut open: Vec<(u32, &PathBuf, Box<dyn FlowFile>)> = Vec::new();
+        for (k, path) in chunk.iter().enumerate() {
+            let n = u32::try_from(base + k).unwrap_or(u32::MAX);
+            match rf_format::open(path) {
+                Ok(f) => {
+                    if file_in_window(f.as_ref(), opts) {
+                        rep.files_read += 1;
+                        rep.bytes_read += std::fs::metadata(path).map_or(0, |m| m.len());
+                        rep.file_stats.merge(&f.info().stats);
+                        open.push((n, path, f));
+                    }
+                }
+                Err(e) => errors.push((
+                    Loc {
+                        file: n,
+                        ..Loc::default()
+                    },
+                    e.to_string(),
+                )),
+            }
+        }
+        let units: Vec<(usize, usize)> = open
+            .iter()
+            .enumerate()
+            .flat_map(|(k, (_, _, f))| (0..f.block_count()).map(move |i| (k, i)))
+            .collect();
+        let outs: Vec<BlockTally> = units
+            .into_par_iter()
+            .map(|(k, i)| {
+                let (n, path, f) = &open[k];
+                let slot_no = rayon::current_thread_index().unwrap_or(threads);
+                let slot = &slots[slot_no.min(threads)];
+                let mut guard = slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let acc = guard.take().unwrap_or_else(&make);
+                let block = u32::try_from(i).unwrap_or(u32::MAX);
+                let part = AtBlock {
+                    acc,
+                    file: *n,
+                    block,
+                };
+                let b = run_block(f.as_ref(), path, i, opts, part, None, 0);
+                *guard = Some(b.part.acc);
+                let err = b.error.map(|e| {
+                    (
+                        Loc {
+                            file: *n,
+                            block,
+                            pos: 0,
+                        },
+                        e,
+                    )
+                });
+                (b.processed, b.passed, b.stats, err)
+            })
+            .collect();
+        for (processed, passed, stats, err) in outs {
+            rep.processed += processed;
+            rep.passed += passed;
+            rep.passed_stats.merge(&stats);
+            if let Some(e) = err {
+                errors.push(e);
+            }
+        }
+    }
+    if opts.progress {
+        eprint!("\r\x1b[K");
+    }
+    errors.sort_by_key(|e| e.0);
+    rep.errors = errors.into_iter().map(|e| e.1).collect();
+    let mut accs = slots.into_iter().filter_map(|s| {
+        s.into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
+    let mut acc = accs.next().unwrap_or_else(&make);
+    for a in accs {
+        acc.merge(a);
+    }
+    Ok((acc, rep))
+}
+
+/// Reads the records at `locs` (ascending, as [`Loc`] orders) again and calls `f` with each
+/// one's index in `locs` and the record, in that order. Blocks are decoded in parallel a
+/// window at a time, so memory stays bounded by the window, not by the number of records.
+///
+/// # Errors
+/// Errors of `f`; a block that can no longer be read is reported as `InvalidData` naming it.
+pub fn fetch<F>(files: &[PathBuf], locs: &[Loc], mut f: F) -> io::Result<()>
+where
+    F: FnMut(usize, &FlowRecord) -> io::Result<()>,
+{
+    // Groups of consecutive locations in one block: (file, block, start, end) into `locs`.
+    let mut groups: Vec<(u32, u32, usize, usize)> = Vec::new();
+    for (k, l) in locs.iter().enumerate() {
+        match groups.last_mut() {
+            Some(g) if g.0 == l.file && g.1 == l.block => g.3 = k + 1,
+            _ => groups.push((l.file, l.block, k, k + 1)),
+        }
+    }
+    let window = rayon::current_num_threads().max(1) * 4;
+    let mut opened: Option<(u32, std::sync::Arc<dyn FlowFile>)> = None;
+    for win in groups.chunks(window) {
+        // Open the files of the window (usually one).
+        let mut handles: Vec<(u32, std::sync::Arc<dyn FlowFile>)> = Vec::new();
+        for g in win {
+            if handles.last().is_some_and(|h| h.0 == g.0) {
+                continue;
+            }
+            let h = match &opened {
+                Some((n, h)) if *n == g.0 => h.clone(),
+                _ => {
+                    let path = files.get(g.0 as usize).ok_or_else(|| {
+                        io::Error::new(io::ErrorKind::InvalidData, "record location out of range")
+                    })?;
+                    let b: Box<dyn FlowFile> = rf_format::open(path)
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                    std::sync::Arc::from(b)
+                }
+            };
+            opened = Some((g.0, h.clone()));
+            handles.push((g.0, h));
+        }
+        let decoded: Vec<Result<Vec<FlowRecord>, String>> = win
+            .par_iter()
+            .map(|&(file, block, start, end)| {
+                let Some((_, h)) = handles.iter().find(|h| h.0 == file) else {
+                    return Err("file not open".to_string());
+                };
+                let mut recs = Vec::new();
+                h.read_block(block as usize, &mut recs).map_err(|e| {
+                    let path = files.get(file as usize).cloned().unwrap_or_default();
+                    e.in_file(&path).to_string()
+                })?;
+                let mut picked = Vec::with_capacity(end - start);
+                for l in &locs[start..end] {
+                    let r = recs.get(l.pos as usize).ok_or_else(|| {
+                        format!("block {block}: record {} is gone on re-reading", l.pos)
+                    })?;
+                    picked.push(r.clone());
+                }
+                Ok(picked)
+            })
+            .collect();
+        for (g, d) in win.iter().zip(decoded) {
+            let recs = d.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            for (k, r) in (g.2..g.3).zip(&recs) {
+                f(k, r)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a file's stat record may overlap the `-t` window (nfdump's file pre-selection).
+fn file_in_window(file: &dyn FlowFile, opts: &ScanOptions<'_>) -> bool {
+    let fs = file.info().stats;
+    match opts.window {
+        Some((s, e)) if fs.first_seen_ms != 0 => !(fs.last_seen_ms < s || fs.first_seen_ms > e),
+        _ => true,
+    }
 }
 
 /// A partial that keeps the passed records in order (plain listing, `-O`, `-w`), with each

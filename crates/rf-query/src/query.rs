@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use rf_format::FlowRecord;
 
-use crate::agg::{self, Aggregator, Mode};
-use crate::engine::{self, Partial, Records, ScanOptions, ScanReport};
+use crate::agg::{self, Aggregated, Aggregator, Mode};
+use crate::engine::{self, Accumulator, Loc, Partial, Records, ScanOptions, ScanReport};
 use crate::order::Order;
 use crate::output::{Footer, Kind, Printer};
 use crate::stat::{self, StatPartial, StatSpec, TableOptions};
@@ -105,55 +105,33 @@ impl Partial for Rendered {
     }
 }
 
+/// Order-free results: element statistics, aggregation, or both (`-s record` with element
+/// statistics in one pass).
 enum Collected {
     Stats(StatPartial),
     Agg(Aggregator),
-    /// Element statistics and `-s record` in one pass.
     Both(StatPartial, Aggregator),
-    Recs(Records),
 }
 
-impl Partial for Collected {
-    fn add(&mut self, r: &FlowRecord) {
+impl Accumulator for Collected {
+    fn add(&mut self, r: &FlowRecord, at: Loc) {
         match self {
-            Collected::Stats(s) => s.add(r),
-            Collected::Agg(a) => a.add(r),
+            Collected::Stats(s) => Accumulator::add(s, r, at),
+            Collected::Agg(a) => a.add(r, at),
             Collected::Both(s, a) => {
-                s.add(r);
-                a.add(r);
-            }
-            Collected::Recs(v) => v.add(r),
-        }
-    }
-
-    fn keeps_records(&self) -> bool {
-        matches!(self, Collected::Recs(_))
-    }
-
-    fn take(&mut self, recs: Vec<FlowRecord>, pos: Vec<u64>) {
-        match self {
-            Collected::Recs(v) => v.take(recs, pos),
-            other => {
-                for r in &recs {
-                    other.add(r);
-                }
+                Accumulator::add(s, r, at);
+                a.add(r, at);
             }
         }
     }
-}
 
-impl Collected {
-    fn merge(&mut self, later: Collected) {
-        match (self, later) {
-            (Collected::Stats(a), Collected::Stats(b)) => a.merge(b),
+    fn merge(&mut self, other: Collected) {
+        match (self, other) {
+            (Collected::Stats(a), Collected::Stats(b)) => Accumulator::merge(a, b),
             (Collected::Agg(a), Collected::Agg(b)) => a.merge(b),
             (Collected::Both(s, a), Collected::Both(t, b)) => {
-                s.merge(t);
+                Accumulator::merge(s, t);
                 a.merge(b);
-            }
-            (Collected::Recs(a), Collected::Recs(b)) => {
-                a.0.extend(b.0);
-                a.1.extend(b.1);
             }
             _ => {}
         }
@@ -198,7 +176,6 @@ pub fn execute(
     let streaming = !stats_mode && q.agg.is_none() && q.order.is_none();
     let mut sink_err: Option<String> = None;
     let report: ScanReport;
-    let mut collected: Option<Collected> = None;
     if streaming && sink.is_none() && q.printer.renders_independently() {
         // Text is rendered on the worker threads, block by block, and written in order.
         let proto = q.printer.clone();
@@ -229,51 +206,51 @@ pub fn execute(
             }
             out.maybe_flush()
         })?;
+    } else if !stats_mode && q.agg.is_none() {
+        // -O without aggregation: every passed record is kept and sorted, as nfdump does.
+        let mut all = Records::default();
+        report = engine::scan(&opts, Records::default, |p: Records, _| {
+            all.take(p.0, p.1);
+            Ok(())
+        })?;
+        emit_sorted(&mut q, all.0, &mut out, &mut sink, &mut sink_err)?;
     } else {
         let specs = q.stats.clone();
         let agg_mode = q
             .agg
             .clone()
             .or_else(|| q.record_stat.as_ref().map(|_| Mode::FiveTuple));
-        let both = !specs.is_empty() && q.record_stat.is_some();
-        let make = || {
-            if both {
-                Collected::Both(
-                    StatPartial::new(&specs),
-                    Aggregator::new(agg_mode.clone().unwrap_or(Mode::FiveTuple)),
-                )
-            } else if !specs.is_empty() {
-                Collected::Stats(StatPartial::new(&specs))
-            } else if let Some(m) = &agg_mode {
-                Collected::Agg(Aggregator::new(m.clone()))
-            } else {
-                Collected::Recs(Records::default())
+        let make = || match (&agg_mode, specs.is_empty(), q.record_stat.is_some()) {
+            (Some(m), false, true) => {
+                Collected::Both(StatPartial::new(&specs), Aggregator::new(m.clone()))
             }
+            (_, false, _) => Collected::Stats(StatPartial::new(&specs)),
+            (m, true, _) => Collected::Agg(Aggregator::new(m.clone().unwrap_or(Mode::FiveTuple))),
         };
-        let mut acc: Option<Collected> = None;
-        report = engine::scan(&opts, make, |p, _| {
-            match &mut acc {
-                None => acc = Some(p),
-                Some(a) => a.merge(p),
-            }
-            Ok(())
-        })?;
-        collected = acc;
+        let (collected, rep) = engine::scan_fold(&opts, make)?;
+        report = rep;
         // nfdump says so before the statistics tables.
         if report.passed == 0 {
             out.buf.push_str("No matching flows\n");
         }
-    }
-    // Record tables come first, then the element statistics, as in nfdump.
-    let collected = match collected {
-        Some(Collected::Both(st, a)) => {
-            print_record_stat(&mut q, a.into_records(), &mut out)?;
-            Some(Collected::Stats(st))
-        }
-        other => other,
-    };
-    match collected {
-        Some(Collected::Stats(p)) => {
+        // Record tables come first, then the element statistics, as in nfdump.
+        let stats = match collected {
+            Collected::Both(st, a) => {
+                print_record_stat(&mut q, &a.finish(), &mut out)?;
+                Some(st)
+            }
+            Collected::Stats(st) => Some(st),
+            Collected::Agg(a) => {
+                let a = a.finish();
+                if q.record_stat.is_some() {
+                    print_record_stat(&mut q, &a, &mut out)?;
+                } else {
+                    emit_aggregated(&mut q, &a, &mut out, &mut sink, &mut sink_err)?;
+                }
+                None
+            }
+        };
+        if let Some(p) = stats {
             let style = match q.printer.kind() {
                 Kind::Csv => stat::Style::Csv,
                 Kind::Pipe => stat::Style::Pipe,
@@ -294,16 +271,6 @@ pub fn execute(
                 out.maybe_flush()?;
             }
         }
-        Some(Collected::Agg(a)) => {
-            let recs = a.into_records();
-            if q.record_stat.is_some() {
-                print_record_stat(&mut q, recs, &mut out)?;
-            } else {
-                emit_sorted(&mut q, recs, &mut out, &mut sink, &mut sink_err)?;
-            }
-        }
-        Some(Collected::Recs(r)) => emit_sorted(&mut q, r.0, &mut out, &mut sink, &mut sink_err)?,
-        Some(Collected::Both(..)) | None => {}
     }
     if report.passed == 0 && !stats_mode && q.agg.is_none() && q.order.is_none() {
         out.buf.push_str("No matching flows\n");
@@ -337,6 +304,27 @@ pub fn execute(
     Ok(outcome)
 }
 
+/// Prints `r` or writes it to the `-w` sink.
+fn put(
+    q: &mut Query<'_>,
+    r: &FlowRecord,
+    out: &mut Out<'_>,
+    sink: &mut Option<&mut dyn RecordSink>,
+    sink_err: &mut Option<String>,
+) -> io::Result<()> {
+    if let Some(s) = sink.as_deref_mut() {
+        if sink_err.is_none()
+            && let Err(e) = s.write(r)
+        {
+            *sink_err = Some(e);
+        }
+        Ok(())
+    } else {
+        q.printer.record(r, &mut out.buf);
+        out.maybe_flush()
+    }
+}
+
 fn emit_sorted(
     q: &mut Query<'_>,
     mut recs: Vec<FlowRecord>,
@@ -353,33 +341,72 @@ fn emit_sorted(
         q.top.min(recs.len())
     };
     for r in recs.iter().take(n) {
-        if let Some(s) = sink.as_deref_mut() {
-            if sink_err.is_none()
-                && let Err(e) = s.write(r)
-            {
-                *sink_err = Some(e);
-            }
-        } else {
-            q.printer.record(r, &mut out.buf);
-            out.maybe_flush()?;
-        }
+        put(q, r, out, sink, sink_err)?;
     }
     Ok(())
 }
 
-fn print_record_stat(
+/// The output records of the ranked entries `ranked`, in that order: their first records are
+/// read again, block by block in file order.
+fn ranked_records(
+    files: &[PathBuf],
+    a: &Aggregated,
+    ranked: &[usize],
+) -> io::Result<Vec<FlowRecord>> {
+    let mut by_loc: Vec<(Loc, usize)> = ranked
+        .iter()
+        .enumerate()
+        .map(|(rank, &i)| (a.first_at(i), rank))
+        .collect();
+    by_loc.sort_unstable();
+    let locs: Vec<Loc> = by_loc.iter().map(|x| x.0).collect();
+    let mut slots: Vec<Option<FlowRecord>> = vec![None; ranked.len()];
+    engine::fetch(files, &locs, |k, first| {
+        if let Some(&(_, rank)) = by_loc.get(k)
+            && let (Some(slot), Some(&i)) = (slots.get_mut(rank), ranked.get(rank))
+        {
+            *slot = Some(a.record(i, first));
+        }
+        Ok(())
+    })?;
+    Ok(slots.into_iter().flatten().collect())
+}
+
+/// `-a`/`-A`/`-b` output: in first-seen order streaming, or ranked by `-O`.
+fn emit_aggregated(
     q: &mut Query<'_>,
-    recs: Vec<FlowRecord>,
+    a: &Aggregated,
     out: &mut Out<'_>,
+    sink: &mut Option<&mut dyn RecordSink>,
+    sink_err: &mut Option<String>,
 ) -> io::Result<()> {
-    if recs.is_empty() {
+    let files = q.files;
+    if let Some((o, asc)) = q.order {
+        let ranked = a.rank(o, asc, q.top);
+        for r in ranked_records(files, a, &ranked)? {
+            put(q, &r, out, sink, sink_err)?;
+        }
+        return Ok(());
+    }
+    let n = if q.top == 0 {
+        a.len()
+    } else {
+        q.top.min(a.len())
+    };
+    let locs: Vec<Loc> = (0..n).map(|i| a.first_at(i)).collect();
+    engine::fetch(files, &locs, |i, first| {
+        put(q, &a.record(i, first), out, sink, sink_err)
+    })
+}
+
+fn print_record_stat(q: &mut Query<'_>, a: &Aggregated, out: &mut Out<'_>) -> io::Result<()> {
+    if a.is_empty() {
         // Without records nfdump prints no record tables at all.
         return Ok(());
     }
     let orders = q.record_stat.clone().unwrap_or_default();
     for (o, asc) in orders {
-        let mut v = recs.clone();
-        agg::sort_records(&mut v, o, asc);
+        let recs = ranked_records(q.files, a, &a.rank(o, asc, q.top))?;
         if !q.quiet {
             use std::fmt::Write as _;
             if q.top > 0 {
@@ -393,12 +420,7 @@ fn print_record_stat(
             }
         }
         q.printer.reset();
-        let n = if q.top == 0 {
-            v.len()
-        } else {
-            q.top.min(v.len())
-        };
-        for r in v.iter().take(n) {
+        for r in &recs {
             q.printer.record(r, &mut out.buf);
             out.maybe_flush()?;
         }

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use rf_format::{FileStats, FlowRecord};
 
-use crate::engine::Partial;
+use crate::engine::{Accumulator, Loc, Partial};
 use crate::order::{Counters, Order};
 use crate::render;
 
@@ -365,6 +365,16 @@ impl Partial for StatPartial {
     }
 }
 
+impl Accumulator for StatPartial {
+    fn add(&mut self, r: &FlowRecord, _at: Loc) {
+        Partial::add(self, r);
+    }
+
+    fn merge(&mut self, other: StatPartial) {
+        StatPartial::merge(self, other);
+    }
+}
+
 /// How statistics tables print, following the `-o` format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Style {
@@ -685,8 +695,8 @@ mod tests {
             in_bytes: 100,
             ..FlowRecord::default()
         };
-        p.add(&r);
-        p.add(&r);
+        Partial::add(&mut p, &r);
+        Partial::add(&mut p, &r);
         let maps = into_maps(p);
         assert_eq!(maps[0].len(), 2);
         assert!(maps[0].values().all(|c| c.flows == 2 && c.in_bytes == 200));

@@ -159,6 +159,24 @@ pub trait FlowFile: Send + Sync {
         let _ = cols;
         self.read_block(i, out)
     }
+
+    /// Calls `f` with each record of block `i`, in file order, decoding at least the fields in
+    /// `cols`. Formats that can decode record by record reuse one record and store nothing;
+    /// like [`FlowFile::read_block`], a damaged block delivers no record at all.
+    ///
+    /// # Errors
+    /// As [`FlowFile::read_block`].
+    fn for_each_record(
+        &self,
+        i: usize,
+        cols: crate::native::ColumnSet,
+        f: &mut dyn FnMut(&FlowRecord),
+    ) -> Result<()> {
+        let mut v = Vec::new();
+        self.read_block_columns(i, cols, &mut v)?;
+        v.iter().for_each(f);
+        Ok(())
+    }
 }
 
 /// Opens a flow file, detecting native or nfdump format by its magic.

@@ -10,6 +10,7 @@ use std::io;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
+use rf_format::native::ColumnSet;
 use rf_format::{BlockSummary, FileStats, FlowFile, FlowRecord};
 
 /// Work done per block on a worker thread, merged in input order.
@@ -141,53 +142,69 @@ fn run_block<P: Partial>(
         };
     }
     let ident = file.info().ident.as_str();
-    // Each worker keeps its record buffer between blocks: a block of nfdump records is tens of
-    // megabytes, and a fresh allocation per block costs page faults on every read.
-    let mut recs = RECS.with(|c| std::mem::take(&mut *c.borrow_mut()));
-    recs.clear();
-    let error = file
-        .read_block(i, &mut recs)
-        .err()
-        .map(|e| e.in_file(path).to_string());
     let (mut processed, mut passed) = (0u64, 0u64);
     let mut stats = FileStats::default();
-    let keep = part.keeps_records();
-    let mut keep_mask: Vec<bool> = Vec::new();
-    let mut keep_pos: Vec<u64> = Vec::new();
-    for r in &recs {
-        if budget.is_some_and(|b| passed >= b) {
-            break;
-        }
-        processed += 1;
+    // Whether record `r` (the `processed`-th read) passes window and filter; counts it.
+    let mut pass = |r: &FlowRecord, processed: u64| -> bool {
         if let Some((s, e)) = opts.window
             && !(r.first_ms >= s && r.last_ms <= e)
         {
-            continue;
+            return false;
         }
         let ctx = RecordCtx {
             ident,
             record_no: first_no + processed,
         };
         if !(opts.filter)(r, &ctx) {
-            continue;
+            return false;
         }
-        passed += 1;
         stats.add(r);
-        if keep {
-            keep_mask.resize(usize::try_from(processed - 1).unwrap_or(usize::MAX), false);
-            keep_mask.push(true);
-            keep_pos.push(processed - 1);
-        } else {
-            part.add_at(r, processed - 1);
+        true
+    };
+    let error;
+    if part.keeps_records() {
+        // Each worker keeps its record buffer between blocks: a block of nfdump records is
+        // tens of megabytes, and a fresh allocation per block costs page faults on every read.
+        let mut recs = RECS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        recs.clear();
+        error = file
+            .read_block(i, &mut recs)
+            .err()
+            .map(|e| e.in_file(path).to_string());
+        let mut keep_mask: Vec<bool> = Vec::with_capacity(recs.len());
+        let mut keep_pos: Vec<u64> = Vec::new();
+        for r in &recs {
+            if budget.is_some_and(|b| passed >= b) {
+                break;
+            }
+            processed += 1;
+            let ok = pass(r, processed);
+            keep_mask.push(ok);
+            if ok {
+                passed += 1;
+                keep_pos.push(processed - 1);
+            }
         }
-    }
-    if keep {
         keep_mask.resize(recs.len(), false);
         let mut it = keep_mask.iter();
         recs.retain(|_| it.next().copied().unwrap_or(false));
         part.take(recs, keep_pos);
     } else {
-        RECS.with(|c| *c.borrow_mut() = recs);
+        // Records stream through one reused record: nothing is stored or copied.
+        let mut each = |r: &FlowRecord| {
+            if budget.is_some_and(|b| passed >= b) {
+                return;
+            }
+            processed += 1;
+            if pass(r, processed) {
+                passed += 1;
+                part.add_at(r, processed - 1);
+            }
+        };
+        error = file
+            .for_each_record(i, ColumnSet::ALL, &mut each)
+            .err()
+            .map(|e| e.in_file(path).to_string());
     }
     BlockOut {
         part,

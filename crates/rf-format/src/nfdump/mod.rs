@@ -395,7 +395,14 @@ impl NfdumpFile {
             out.reserve(records.min(payload.len() / 12));
             walk(b, payload, file_offsets, |rtype, rec, off| {
                 match rtype {
-                    TYPE_V3 => out.push(v3::decode(rec, off)?),
+                    TYPE_V3 => {
+                        // Decoded in place: a record is 720 bytes, a copy per record costs
+                        // as much as decoding it.
+                        out.push(FlowRecord::default());
+                        if let Some(r) = out.last_mut() {
+                            v3::decode_into(rec, off, r)?;
+                        }
+                    }
                     TYPE_COMMON_V1 => {
                         let t = local.as_ref().unwrap_or(&self.tables);
                         out.push(legacy::decode(rec, off, t)?);
@@ -432,6 +439,72 @@ impl NfdumpFile {
             }
         }
         Ok(missing)
+    }
+}
+
+impl NfdumpFile {
+    /// Streams the records of a V3 block through one reused record: a first walk checks the
+    /// structure of every record (so a damaged block delivers nothing, as with
+    /// [`FlowFile::read_block`]) and collects exporter records; the second decodes. Returns
+    /// `Ok(false)` without calling `f` when the block holds legacy records, which need the
+    /// vector path.
+    fn stream_block(&self, i: usize, b: &Block, f: &mut dyn FnMut(&FlowRecord)) -> Result<bool> {
+        let mut run = |payload: &[u8], file_offsets: bool| -> Result<bool> {
+            let mut local: Option<Tables> = None;
+            let mut legacy = false;
+            walk(b, payload, file_offsets, |rtype, rec, off| {
+                match rtype {
+                    TYPE_V3 => v3::check(rec, off)?,
+                    TYPE_COMMON_V1 => legacy = true,
+                    exporters::TYPE_EXTENSION_MAP
+                    | exporters::TYPE_EXPORTER_INFO
+                    | exporters::TYPE_EXPORTER_STAT
+                    | exporters::TYPE_SAMPLER
+                    | exporters::TYPE_SAMPLER_LEGACY => {
+                        local
+                            .get_or_insert_with(|| self.tables.clone())
+                            .add_record(rtype, rec, off)?;
+                    }
+                    _ => {}
+                }
+                Ok(())
+            })?;
+            if legacy {
+                return Ok(false);
+            }
+            let t = local.as_ref().unwrap_or(&self.tables);
+            let mut r = FlowRecord::default();
+            walk(b, payload, file_offsets, |rtype, rec, off| {
+                if rtype == TYPE_V3 {
+                    v3::decode_into(rec, off, &mut r)?;
+                    // Exporters announced in a later block: the one-time full table scan.
+                    if !t.join(&mut r) {
+                        self.all_tables().join(&mut r);
+                    }
+                    f(&r);
+                }
+                Ok(())
+            })?;
+            Ok(true)
+        };
+        let cached = if i == 0 {
+            self.first_payload.lock().ok().and_then(|mut c| c.take())
+        } else {
+            None
+        };
+        match cached {
+            Some((payload, file_offsets)) => {
+                let done = run(&payload, file_offsets);
+                if let Ok(false) = done
+                    && let Ok(mut c) = self.first_payload.lock()
+                {
+                    // The vector path reads it next.
+                    *c = Some((payload, file_offsets));
+                }
+                done
+            }
+            None => self.with_payload(b, run),
+        }
     }
 }
 
@@ -492,6 +565,27 @@ impl FlowFile for NfdumpFile {
 
     fn block_count(&self) -> usize {
         self.blocks.len()
+    }
+
+    fn for_each_record(
+        &self,
+        i: usize,
+        _cols: crate::native::ColumnSet,
+        f: &mut dyn FnMut(&FlowRecord),
+    ) -> Result<()> {
+        let Some(b) = self.blocks.get(i) else {
+            return Ok(());
+        };
+        if b.damage.is_none() && !is_flow_block(b) {
+            return Ok(());
+        }
+        if b.damage.is_none() && self.stream_block(i, b, f)? {
+            return Ok(());
+        }
+        let mut v = Vec::new();
+        self.read_block(i, &mut v)?;
+        v.iter().for_each(f);
+        Ok(())
     }
 
     fn read_block(&self, i: usize, out: &mut Vec<FlowRecord>) -> Result<()> {

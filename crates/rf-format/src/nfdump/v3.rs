@@ -20,15 +20,86 @@ const FLAG_PASSED: u8 = 0x80;
 const HEADER: usize = 12;
 
 /// Decodes the V3 record `rec` (header included) found at file offset `offset`.
+#[cfg(test)]
 pub(crate) fn decode(rec: &[u8], offset: u64) -> Result<FlowRecord> {
+    let mut r = FlowRecord::default();
+    decode_into(rec, offset, &mut r)?;
+    Ok(r)
+}
+
+/// Checks the structure of the V3 record `rec` without decoding it: [`decode_into`] fails
+/// exactly when this does. Lets a reader hand out records one by one and still deliver none
+/// of a damaged block.
+pub(crate) fn check(rec: &[u8], offset: u64) -> Result<()> {
+    if rec.len() < HEADER {
+        return Err(Error::corrupt(offset, "V3 record header too short"));
+    }
+    let num = u16_at(rec, 4).unwrap_or(0);
+    let mut o = HEADER;
+    for _ in 0..num {
+        let at = offset + o as u64;
+        let (etype, elen) = element_header(rec, o, at)?;
+        if (1..=MAX_ID).contains(&etype) {
+            let need = min_len(etype).unwrap_or(0);
+            if elen - 4 < need {
+                return Err(short_element(at, etype, elen - 4, need));
+            }
+        }
+        o += elen;
+    }
+    Ok(())
+}
+
+/// Type and length of the element at record byte `o`, checked to lie inside the record.
+#[inline(always)]
+fn element_header(rec: &[u8], o: usize, at: u64) -> Result<(u16, usize)> {
+    if let (Some(etype), Some(elen)) = (u16_at(rec, o), u16_at(rec, o + 2)) {
+        let elen = usize::from(elen);
+        if elen >= 4 && rec.len() >= o + elen {
+            return Ok((etype, elen));
+        }
+    }
+    Err(bad_element(rec, o, at))
+}
+
+/// The error for a damaged element header (off the hot path).
+#[cold]
+#[inline(never)]
+fn bad_element(rec: &[u8], o: usize, at: u64) -> Error {
+    let (Some(etype), Some(elen)) = (u16_at(rec, o), u16_at(rec, o + 2)) else {
+        return Error::corrupt(at, "V3 element header runs past its record");
+    };
+    if elen < 4 {
+        return Error::corrupt(at, format!("V3 element {etype} length {elen}"));
+    }
+    Error::corrupt(
+        at,
+        format!("V3 element {etype} (length {elen}) runs past its record"),
+    )
+}
+
+#[cold]
+fn short_element(at: u64, etype: u16, have: usize, need: usize) -> Error {
+    Error::corrupt(
+        at,
+        format!("V3 element {etype} has {have} data bytes, needs {need}"),
+    )
+}
+
+/// Decodes the V3 record `rec` (header included) found at file offset `offset` into `r`,
+/// which is reset first (so one record can be reused for a whole block).
+pub(crate) fn decode_into(rec: &[u8], offset: u64, r: &mut FlowRecord) -> Result<()> {
     let short = || Error::corrupt(offset, "V3 record header too short");
     let num = u16_at(rec, 4).ok_or_else(short)?;
-    let mut r = FlowRecord {
-        engine_type: u8_at(rec, 6).ok_or_else(short)?,
-        engine_id: u8_at(rec, 7).ok_or_else(short)?,
-        exporter_sysid: u16_at(rec, 8).ok_or_else(short)?,
-        flags: u8_at(rec, 10).ok_or_else(short)? & !FLAG_PASSED,
-        nfversion: u8_at(rec, 11).ok_or_else(short)?,
+    if rec.len() < HEADER {
+        return Err(short());
+    }
+    *r = FlowRecord {
+        engine_type: u8_at(rec, 6).unwrap_or(0),
+        engine_id: u8_at(rec, 7).unwrap_or(0),
+        exporter_sysid: u16_at(rec, 8).unwrap_or(0),
+        flags: u8_at(rec, 10).unwrap_or(0) & !FLAG_PASSED,
+        nfversion: u8_at(rec, 11).unwrap_or(0),
         ..FlowRecord::default()
     };
     let mut o = HEADER;
@@ -37,23 +108,9 @@ pub(crate) fn decode(rec: &[u8], offset: u64) -> Result<FlowRecord> {
     let mut v6_addr = None;
     for _ in 0..num {
         let at = offset + o as u64;
-        let (Some(etype), Some(elen)) = (u16_at(rec, o), u16_at(rec, o + 2)) else {
-            return Err(Error::corrupt(at, "V3 element header runs past its record"));
-        };
-        let elen = usize::from(elen);
-        if elen < 4 {
-            return Err(Error::corrupt(
-                at,
-                format!("V3 element {etype} length {elen}"),
-            ));
-        }
-        let Some(data) = rec.get(o + 4..o + elen) else {
-            return Err(Error::corrupt(
-                at,
-                format!("V3 element {etype} (length {elen}) runs past its record"),
-            ));
-        };
-        element(&mut r, etype, data, at, &mut v4_addr, &mut v6_addr)?;
+        let (etype, elen) = element_header(rec, o, at)?;
+        let data = rec.get(o + 4..o + elen).unwrap_or_default();
+        element(r, etype, data, at, &mut v4_addr, &mut v6_addr)?;
         o += elen;
     }
     // Bytes after the last element (padding) are tolerated: nfdump steps records by their
@@ -73,7 +130,7 @@ pub(crate) fn decode(rec: &[u8], offset: u64) -> Result<FlowRecord> {
         (r.src_addr, r.dst_addr) = (s, d);
         r.ext.clear(x::IPV6);
     }
-    Ok(r)
+    Ok(())
 }
 
 /// Bytes each fixed-layout element needs (data part, without the 4-byte header).
@@ -128,13 +185,7 @@ fn element(
     }
     let need = min_len(etype).unwrap_or(0);
     if d.len() < need {
-        return Err(Error::corrupt(
-            at,
-            format!(
-                "V3 element {etype} has {} data bytes, needs {need}",
-                d.len()
-            ),
-        ));
+        return Err(short_element(at, etype, d.len(), need));
     }
     // Lengths were checked above, so the getters below only fail on a bug; default to 0.
     let b8 = |o| u8_at(d, o).unwrap_or(0);

@@ -117,6 +117,9 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         files: &plan.files,
         filter: &pred,
         block_filter: skip_blocks.then_some(&block_pred as rf_query::engine::BlockPredicate<'_>),
+        filter_columns: filter
+            .is_any()
+            .then_some(rf_format::native::ColumnSet::NONE),
         sequential: filter.uses_count(),
         window: plan.window,
         limit: plan.limit,

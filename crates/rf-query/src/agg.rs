@@ -232,6 +232,54 @@ const KEY_WORDS: usize = 32;
 /// Longest accepted `-A` list.
 pub const MAX_LIST_LEN: usize = 64;
 
+impl Mode {
+    /// Names of the record fields the aggregation key reads (counters and TCP flags aside).
+    pub fn columns(&self) -> Vec<&'static str> {
+        let Mode::Custom(fields) = self else {
+            return vec!["src_addr", "dst_addr", "src_port", "dst_port", "proto"];
+        };
+        let mut v = Vec::new();
+        for f in fields {
+            v.extend_from_slice(match f {
+                AggField::SrcIp(_) | AggField::SrcIp4(_) => &["src_addr"][..],
+                AggField::DstIp(_) | AggField::DstIp4(_) => &["dst_addr"],
+                AggField::SrcNet => &["src_addr", "src_mask"],
+                AggField::DstNet => &["dst_addr", "dst_mask"],
+                AggField::SrcPort => &["src_port"],
+                AggField::DstPort => &["dst_port"],
+                AggField::Proto => &["proto"],
+                AggField::SrcAs => &["src_as"],
+                AggField::DstAs => &["dst_as"],
+                AggField::NextAs => &["next_as"],
+                AggField::PrevAs => &["prev_as"],
+                AggField::InIf => &["input"],
+                AggField::OutIf => &["output"],
+                AggField::Next => &["ip_next_hop"],
+                AggField::BgpNext => &["bgp_next_hop"],
+                AggField::Router => &["received_ip"],
+                AggField::InSrcMac => &["in_src_mac"],
+                AggField::OutDstMac => &["out_dst_mac"],
+                AggField::InDstMac => &["in_dst_mac"],
+                AggField::OutSrcMac => &["out_src_mac"],
+                AggField::SrcVlan => &["src_vlan"],
+                AggField::DstVlan => &["dst_vlan"],
+                AggField::SrcMask => &["src_mask"],
+                AggField::DstMask => &["dst_mask"],
+                AggField::Tos | AggField::SrcTos => &["src_tos"],
+                AggField::DstTos => &["dst_tos"],
+                AggField::Mpls(_) => &["mpls"],
+                AggField::Odid => &["obs_domain_id"],
+                AggField::Opid => &["obs_point_id"],
+                AggField::XSrcIp => &["xlate_src_ip"],
+                AggField::XDstIp => &["xlate_dst_ip"],
+                AggField::XSrcPort => &["xlate_src_port"],
+                AggField::XDstPort => &["xlate_dst_port"],
+            });
+        }
+        v
+    }
+}
+
 /// Compact aggregation key: the key fields' values packed into words; only the used words
 /// are hashed and compared.
 #[derive(Clone, Copy, Debug)]

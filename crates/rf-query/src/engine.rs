@@ -71,6 +71,9 @@ pub struct ScanOptions<'a> {
     pub block_filter: Option<BlockPredicate<'a>>,
     /// Read block by block on one thread, numbering records exactly (filters using `count`).
     pub sequential: bool,
+    /// Record fields the run needs (filter, window, statistics); formats that store columns
+    /// decode only these. Partials that keep or print records get every field regardless.
+    pub columns: ColumnSet,
 }
 
 /// Counts and totals of one scan, for the summary footer.
@@ -202,7 +205,7 @@ fn run_block<P: Partial>(
             }
         };
         error = file
-            .for_each_record(i, ColumnSet::ALL, &mut each)
+            .for_each_record(i, opts.columns, &mut each)
             .err()
             .map(|e| e.in_file(path).to_string());
     }
@@ -655,6 +658,7 @@ mod tests {
             progress: false,
             block_filter: None,
             sequential,
+            columns: ColumnSet::ALL,
         };
         let mut seen = Vec::new();
         let rep = scan(&opts, Records::default, |p: Records, before| {

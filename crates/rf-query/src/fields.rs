@@ -68,9 +68,51 @@ pub fn write_mpls<W: Write + ?Sized>(out: &mut W, entry: u32) -> fmt::Result {
 /// (`::a.b.c.d` with the upper 96 bits zero), which glibc prints in dotted form.
 pub fn write_addr<W: Write + ?Sized>(out: &mut W, ip: IpAddr) -> fmt::Result {
     match ip {
-        IpAddr::V4(a) => write!(out, "{a}"),
+        IpAddr::V4(a) => write_ipv4(out, a),
         IpAddr::V6(a) => write_ipv6(out, a),
     }
+}
+
+/// Dotted quad, digit by digit (the formatter's generic path is the costliest part of
+/// printing an IPv4 flow).
+fn write_ipv4<W: Write + ?Sized>(out: &mut W, a: std::net::Ipv4Addr) -> fmt::Result {
+    let mut buf = [0u8; 15];
+    let mut n = 0;
+    for (i, o) in a.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + o / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
+    }
+    // ASCII digits and dots only.
+    out.write_str(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+}
+
+/// Appends `v` right-aligned in `w` columns (`%*llu`), without the formatter.
+pub fn pad_uint<W: Write + ?Sized>(out: &mut W, v: u64, w: usize) -> fmt::Result {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // ASCII digits only.
+    pad_left(out, std::str::from_utf8(&buf[i..]).unwrap_or_default(), w)
 }
 
 fn write_ipv6<W: Write + ?Sized>(out: &mut W, a: Ipv6Addr) -> fmt::Result {
@@ -146,12 +188,26 @@ pub fn write_addr_condensed<W: Write + ?Sized>(out: &mut W, ip: IpAddr) -> fmt::
 
 /// Writes `s` right-aligned in `width` (C `%*s`; never truncates).
 pub fn pad_left<W: Write + ?Sized>(out: &mut W, s: &str, width: usize) -> fmt::Result {
-    write!(out, "{s:>width$}")
+    // Spaces written directly: this runs several times per printed record.
+    spaces(out, width.saturating_sub(s.chars().count()))?;
+    out.write_str(s)
+}
+
+/// Writes `n` spaces.
+fn spaces<W: Write + ?Sized>(out: &mut W, mut n: usize) -> fmt::Result {
+    const SP: &str = "                                        ";
+    while n > 0 {
+        let k = n.min(SP.len());
+        out.write_str(SP.get(..k).unwrap_or_default())?;
+        n -= k;
+    }
+    Ok(())
 }
 
 /// Writes `s` left-aligned in `width` (C `%-*s`; never truncates).
 pub fn pad_right<W: Write + ?Sized>(out: &mut W, s: &str, width: usize) -> fmt::Result {
-    write!(out, "{s:<width$}")
+    out.write_str(s)?;
+    spaces(out, width.saturating_sub(s.chars().count()))
 }
 
 /// Writes the ICMP `type.code` text nfdump prints in `%dp`/`%dap` (from the dst port value).
@@ -173,6 +229,15 @@ pub fn write_scaled<W: Write + ?Sized>(
 ) -> fmt::Result {
     if plain {
         return write!(out, "{v}");
+    }
+    if v < 1_000_000 {
+        // Unscaled: the double is integral, so `%4.0f` prints the integer. Formatting it as
+        // an integer skips the exact float formatter, the costliest step of `-o line`.
+        return if fixed {
+            write!(out, "{v:4}")
+        } else {
+            write!(out, "{v}")
+        };
     }
     write_scaled_f64(out, v as f64, fixed)
 }
@@ -276,7 +341,14 @@ fn ms_parts(ms: u64) -> (i64, u64) {
 pub fn write_time_ms<W: Write + ?Sized>(out: &mut W, ms: u64) -> fmt::Result {
     let (secs, milli) = ms_parts(ms);
     write_time_s(out, secs)?;
-    write!(out, ".{milli:03}")
+    let m = milli;
+    let d = [
+        b'.',
+        b'0' + (m / 100 % 10) as u8,
+        b'0' + (m / 10 % 10) as u8,
+        b'0' + (m % 10) as u8,
+    ];
+    out.write_str(std::str::from_utf8(&d).unwrap_or_default())
 }
 
 /// Writes seconds since the epoch as local `YYYY-MM-DD hh:mm:ss` (csv `ts`/`te`, Time window).

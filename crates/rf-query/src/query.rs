@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use rf_format::FlowRecord;
+use rf_format::native::ColumnSet;
 
 use crate::agg::{self, Aggregated, Aggregator, Mode};
 use crate::engine::{self, Accumulator, Loc, Partial, Records, ScanOptions, ScanReport};
@@ -32,6 +33,8 @@ pub struct Query<'a> {
     pub filter: engine::Predicate<'a>,
     /// Block skipping by summary.
     pub block_filter: Option<engine::BlockPredicate<'a>>,
+    /// Record fields the filter reads; `None` when it may read any (every column is decoded).
+    pub filter_columns: Option<ColumnSet>,
     /// The filter numbers records (`count`): read sequentially.
     pub sequential: bool,
     /// `-t` window in ms.
@@ -152,6 +155,7 @@ pub fn execute(
         buf: String::with_capacity(1 << 17),
         w,
     };
+    let stats_mode = !q.stats.is_empty() || q.record_stat.is_some();
     let opts = ScanOptions {
         files: q.files,
         filter: q.filter,
@@ -160,8 +164,8 @@ pub fn execute(
         progress: q.progress,
         block_filter: q.block_filter,
         sequential: q.sequential,
+        columns: needed_columns(&q, stats_mode),
     };
-    let stats_mode = !q.stats.is_empty() || q.record_stat.is_some();
     if let Some(l) = q.byte_limit {
         out.buf.push_str(&stat::limit_line("Byte", "bytes", l));
     }
@@ -186,8 +190,14 @@ pub fn execute(
                 text: String::new(),
             },
             |part: Rendered, _| {
-                out.buf.push_str(&part.text);
-                out.maybe_flush()
+                // A block's text is large: written straight out instead of copied first.
+                if part.text.len() >= 1 << 14 {
+                    out.flush()?;
+                    out.w.write_all(part.text.as_bytes())
+                } else {
+                    out.buf.push_str(&part.text);
+                    out.maybe_flush()
+                }
             },
         )?;
     } else if streaming {
@@ -302,6 +312,38 @@ pub fn execute(
         outcome.errors.push(e);
     }
     Ok(outcome)
+}
+
+/// The record fields a run reads before output: with statistics or aggregation only the
+/// counters, times, the keys and what the filter reads (records printed later are read again
+/// in full); everything otherwise.
+fn needed_columns(q: &Query<'_>, stats_mode: bool) -> ColumnSet {
+    // `-o null` prints nothing per record: like statistics, it needs only what is counted.
+    let null = matches!(q.printer.kind(), Kind::Null) && !q.write_requested;
+    let (Some(filter), true) = (q.filter_columns, stats_mode || q.agg.is_some() || null) else {
+        return ColumnSet::ALL;
+    };
+    let counters = [
+        "first_ms",
+        "last_ms",
+        "in_packets",
+        "out_packets",
+        "in_bytes",
+        "out_bytes",
+        "flows",
+        "proto",
+        "tcp_flags",
+    ];
+    let agg = q
+        .agg
+        .clone()
+        .or_else(|| q.record_stat.as_ref().map(|_| Mode::FiveTuple))
+        .map(|m| m.columns())
+        .unwrap_or_default();
+    let stats = q.stats.iter().flat_map(|s| s.columns());
+    let names = counters.into_iter().chain(agg).chain(stats);
+    // An unknown name would be a bug in the tables above: decode everything then.
+    ColumnSet::fields(names).map_or(ColumnSet::ALL, |c| c.union(filter))
 }
 
 /// Prints `r` or writes it to the `-w` sink.

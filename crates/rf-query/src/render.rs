@@ -3,7 +3,6 @@
 //! address masking and per-second rates, so every printer and statistics table applies the
 //! same rule the same way.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::fields;
@@ -12,7 +11,7 @@ use crate::fields;
 pub fn scaled_col(out: &mut String, v: u64, plain: bool) {
     let mut s = fields::StackStr::<32>::default();
     let _ = fields::write_scaled(&mut s, v, true, plain);
-    let _ = write!(out, "{:>8}", s.as_str());
+    let _ = fields::pad_left(out, s.as_str(), 8);
 }
 
 /// `v` scaled as in the Summary footer: `%.0f` below one million, else `%.1f M/G/T`.
@@ -66,7 +65,7 @@ pub fn addr_text(a: IpAddr, long_v6: bool) -> fields::StackStr<48> {
 pub fn addr_col(out: &mut String, a: IpAddr, long_v6: bool) {
     let s = addr_text(a, long_v6);
     let w = if long_v6 { 39 } else { 16 };
-    let _ = write!(out, "{:>w$}", s.as_str());
+    let _ = fields::pad_left(out, s.as_str(), w);
 }
 
 /// Protocol as `%pr` prints it before padding.

@@ -21,7 +21,8 @@ pub struct FastHasher(u64);
 
 impl Hasher for FastHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // The product's high bits mix every input bit; the table indexes by the low bits.
+        self.0.rotate_left(26)
     }
     fn write(&mut self, bytes: &[u8]) {
         for chunk in bytes.chunks(8) {
@@ -47,7 +48,7 @@ pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// The key of one statistics entry: the value (addresses as 128-bit numbers), its family and
 /// the protocol when split by protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Key {
     /// The value.
     pub v: u128,
@@ -55,6 +56,16 @@ pub struct Key {
     pub v6: bool,
     /// Protocol (0 unless split by protocol).
     pub proto: u8,
+}
+
+impl std::hash::Hash for Key {
+    /// One hasher round for the whole key (the statistics' inner loop hashes twice per record
+    /// for `-s ip`): the high half is folded into the low one with the family and protocol.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let hi = ((self.v >> 64) as u64).rotate_left(29);
+        let tag = u64::from(self.proto) << 56 | u64::from(self.v6) << 48;
+        state.write_u64(self.v as u64 ^ hi ^ tag);
+    }
 }
 
 /// How a statistic's value prints.
@@ -163,6 +174,52 @@ impl Field {
     }
 }
 
+impl Field {
+    /// The [`FlowRecord`] field (native column name) the statistic reads.
+    fn column(self) -> &'static str {
+        use Field::*;
+        match self {
+            SrcIp => "src_addr",
+            DstIp => "dst_addr",
+            NextHop => "ip_next_hop",
+            BgpNextHop => "bgp_next_hop",
+            Router => "received_ip",
+            XSrcIp => "xlate_src_ip",
+            XDstIp => "xlate_dst_ip",
+            SrcPort => "src_port",
+            DstPort => "dst_port",
+            Proto => "proto",
+            SrcTos => "src_tos",
+            DstTos => "dst_tos",
+            Dir => "dir",
+            SrcAs => "src_as",
+            DstAs => "dst_as",
+            PrevAs => "prev_as",
+            NextAs => "next_as",
+            InIf => "input",
+            OutIf => "output",
+            SrcMask => "src_mask",
+            DstMask => "dst_mask",
+            SrcVlan => "src_vlan",
+            DstVlan => "dst_vlan",
+            InSrcMac => "in_src_mac",
+            OutDstMac => "out_dst_mac",
+            InDstMac => "in_dst_mac",
+            OutSrcMac => "out_src_mac",
+            Mpls(_) => "mpls",
+            ClientLat => "client_nw_delay_us",
+            ServerLat => "server_nw_delay_us",
+            ApplLat => "appl_latency_us",
+            Odid => "obs_domain_id",
+            Opid => "obs_point_id",
+            XSrcPort => "xlate_src_port",
+            XDstPort => "xlate_dst_port",
+            Ivrf => "ingress_vrf",
+            Evrf => "egress_vrf",
+        }
+    }
+}
+
 /// One `-s` element type.
 #[derive(Debug)]
 pub struct StatType {
@@ -257,6 +314,14 @@ pub struct StatSpec {
     by_proto: bool,
     /// Orders with their ascending flag, in nfdump's internal order.
     pub orders: Vec<(Order, bool)>,
+}
+
+impl StatSpec {
+    /// Names of the record fields this statistic reads (besides the counters).
+    pub fn columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let proto = self.by_proto.then_some("proto");
+        self.ty.fields.iter().map(|f| f.column()).chain(proto)
+    }
 }
 
 /// What a `-s` argument asked for.

@@ -157,16 +157,9 @@ struct Entry {
     stored_len: usize,
 }
 
-/// Decodes the block `data` (exactly the block's bytes, which start at file offset `off`),
-/// which the index says holds `records` records, appending them to `out`. Only the columns in
-/// `cols` are decoded; other fields keep their defaults. On error `out` is left as it was.
-pub fn decode(
-    data: &[u8],
-    off: u64,
-    records: u32,
-    cols: ColumnSet,
-    out: &mut Vec<FlowRecord>,
-) -> Result<()> {
+/// Checks a block's header, checksum and column directory; returns the directory and the
+/// record count.
+fn parse(data: &[u8], off: u64, records: u32) -> Result<(Vec<Entry>, usize)> {
     let mut r = ByteReader::new(data, off);
     let tag: [u8; 4] = r.array("block header")?;
     if tag != BLOCK_TAG {
@@ -232,6 +225,20 @@ pub fn decode(
         ));
     }
 
+    Ok((entries, n))
+}
+
+/// Decodes the block `data` (exactly the block's bytes, which start at file offset `off`),
+/// which the index says holds `records` records, appending them to `out`. Only the columns in
+/// `cols` are decoded; other fields keep their defaults. On error `out` is left as it was.
+pub fn decode(
+    data: &[u8],
+    off: u64,
+    records: u32,
+    cols: ColumnSet,
+    out: &mut Vec<FlowRecord>,
+) -> Result<()> {
+    let (entries, n) = parse(data, off, records)?;
     let base = out.len();
     out.resize(base + n, FlowRecord::default());
     let res = decode_columns(data, off, &entries, n, cols, &mut out[base..]);
@@ -249,9 +256,56 @@ fn decode_columns(
     cols: ColumnSet,
     recs: &mut [FlowRecord],
 ) -> Result<()> {
+    let values = decode_values(data, off, entries, n, cols, &mut Pool::default())?;
+    apply(&values, 0, recs);
+    Ok(())
+}
+
+/// Value buffers reused from block to block by a worker thread: fresh multi-page buffers per
+/// column and block cost page faults that outweigh the decoding.
+#[derive(Default)]
+struct Pool {
+    ints: Vec<Vec<u64>>,
+    addrs: Vec<Vec<IpAddr>>,
+    bytes: Vec<Vec<u8>>,
+}
+
+impl Pool {
+    /// Takes the buffers of `values` back.
+    fn recycle(&mut self, values: Vec<Values>) {
+        for v in values {
+            match v {
+                Values::Int(_, b) => self.ints.push(b),
+                Values::Addr(_, b) => self.addrs.push(b),
+                Values::Bytes(_, _, b) => self.bytes.push(b),
+            }
+        }
+    }
+}
+
+thread_local! {
+    static POOL: std::cell::RefCell<Pool> = std::cell::RefCell::new(Pool::default());
+}
+
+/// One column's decoded values, ready to be stored into records.
+enum Values {
+    Int(fn(&mut [FlowRecord], &[u64]) -> bool, Vec<u64>),
+    Addr(fn(&mut [FlowRecord], &[IpAddr]), Vec<IpAddr>),
+    Bytes(usize, fn(&mut FlowRecord, &[u8]), Vec<u8>),
+}
+
+/// Decompresses and decodes the columns of `cols` present in the block, checking every value
+/// (so storing them afterwards cannot fail).
+fn decode_values(
+    data: &[u8],
+    off: u64,
+    entries: &[Entry],
+    n: usize,
+    cols: ColumnSet,
+    pool: &mut Pool,
+) -> Result<Vec<Values>> {
+    let mut out = Vec::new();
     let mut buf = Vec::new();
-    let mut ints = Vec::new();
-    let mut addrs = Vec::new();
     for e in entries {
         // Unknown ids are columns added by a newer writer: skipping them is the
         // forward-compatibility rule of docs/format.md.
@@ -289,27 +343,95 @@ fn decode_columns(
         let raw = codec::decompress(stored, e.codec, e.raw_len, at, &mut buf)?;
         match def.kind {
             Kind::Int { set, .. } => {
+                let mut ints = pool.ints.pop().unwrap_or_default();
                 codec::decode_ints(raw, n, at, &mut ints)?;
-                if !set(recs, &ints) {
+                // The widest value decides whether every value fits the field.
+                let max = ints.iter().copied().max().unwrap_or(0);
+                if !set(&mut [FlowRecord::default()], &[max]) {
                     return Err(Error::corrupt(
                         at,
                         format!("value too large for column {}", def.name),
                     ));
                 }
+                out.push(Values::Int(set, ints));
             }
             Kind::Addr { set, .. } => {
+                let mut addrs = pool.addrs.pop().unwrap_or_default();
                 codec::decode_addrs(raw, n, at, &mut addrs)?;
-                set(recs, &addrs);
+                out.push(Values::Addr(set, addrs));
             }
             Kind::Bytes { len, set, .. } => {
                 if raw.len() != len * n {
                     return Err(Error::corrupt(at, format!("column {} length", def.name)));
                 }
-                for (r, v) in recs.iter_mut().zip(raw.chunks_exact(len.max(1))) {
-                    set(r, v);
+                let mut bytes = pool.bytes.pop().unwrap_or_default();
+                bytes.clear();
+                bytes.extend_from_slice(raw);
+                out.push(Values::Bytes(len, set, bytes));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Stores the values of records `first..first + recs.len()` into `recs`.
+fn apply(values: &[Values], first: usize, recs: &mut [FlowRecord]) {
+    let end = first + recs.len();
+    for v in values {
+        match v {
+            Values::Int(set, ints) => {
+                set(recs, ints.get(first..end).unwrap_or_default());
+            }
+            Values::Addr(set, addrs) => set(recs, addrs.get(first..end).unwrap_or_default()),
+            Values::Bytes(len, set, raw) => {
+                let len = (*len).max(1);
+                let part = raw.get(first * len..end * len).unwrap_or_default();
+                for (r, b) in recs.iter_mut().zip(part.chunks_exact(len)) {
+                    set(r, b);
                 }
             }
         }
     }
+}
+
+/// Rows assembled at a time by [`for_each`]: small enough to stay in the L2 cache.
+const CHUNK: usize = 128;
+
+/// Calls `f` with each record of the block `data` (see [`decode`]) in order, decoding only
+/// `cols`. Records are assembled a few at a time into a small reused buffer, so a block costs
+/// no allocation of whole records. Everything is checked before the first call: a damaged
+/// block delivers no record.
+///
+/// # Errors
+/// As [`decode`].
+pub fn for_each(
+    data: &[u8],
+    off: u64,
+    records: u32,
+    cols: ColumnSet,
+    f: &mut dyn FnMut(&FlowRecord),
+) -> Result<()> {
+    let (entries, n) = parse(data, off, records)?;
+    let mut pool = POOL.with(|p| p.take());
+    let values = match decode_values(data, off, &entries, n, cols, &mut pool) {
+        Ok(v) => v,
+        Err(e) => {
+            POOL.with(|p| p.replace(pool));
+            return Err(e);
+        }
+    };
+    // Fresh per block: a block leaves out columns that are all default, so values of the
+    // previous block must not survive.
+    let mut rows = vec![FlowRecord::default(); CHUNK.min(n)];
+    let mut first = 0;
+    while first < n {
+        let len = CHUNK.min(n - first);
+        let chunk = rows.get_mut(..len).unwrap_or_default();
+        apply(&values, first, chunk);
+        chunk.iter().for_each(&mut *f);
+        first += len;
+    }
+    pool.recycle(values);
+    POOL.with(|p| p.replace(pool));
     Ok(())
 }

@@ -132,6 +132,24 @@ impl FlowFile for NativeFile {
         cols: ColumnSet,
         out: &mut Vec<FlowRecord>,
     ) -> Result<()> {
+        let (e, data) = self.block_bytes(i)?;
+        block::decode(data, e.offset, e.summary.records, cols, out).map_err(|err| self.named(err))
+    }
+
+    fn for_each_record(
+        &self,
+        i: usize,
+        cols: ColumnSet,
+        f: &mut dyn FnMut(&FlowRecord),
+    ) -> Result<()> {
+        let (e, data) = self.block_bytes(i)?;
+        block::for_each(data, e.offset, e.summary.records, cols, f).map_err(|err| self.named(err))
+    }
+}
+
+impl NativeFile {
+    /// The index entry and bytes of block `i`.
+    fn block_bytes(&self, i: usize) -> Result<(&IndexEntry, &[u8])> {
         let e = self
             .blocks
             .get(i)
@@ -144,11 +162,14 @@ impl FlowFile for NativeFile {
             .bytes()
             .get(start..start + e.len as usize)
             .ok_or_else(|| Error::truncated(e.offset, "block beyond end of file"))?;
-        block::decode(data, e.offset, e.summary.records, cols, out).map_err(|err| {
-            match &self.path {
-                Some(p) => err.in_file(p),
-                None => err,
-            }
-        })
+        Ok((e, data))
+    }
+
+    /// `err` with the file's name, when it has one.
+    fn named(&self, err: Error) -> Error {
+        match &self.path {
+            Some(p) => err.in_file(p),
+            None => err,
+        }
     }
 }

@@ -461,7 +461,7 @@ impl Format {
     fn addr_port(&self, out: &mut String, a: IpAddr, port: &str) {
         addr_col(out, a, self.opts.long_v6);
         out.push(if a.is_ipv6() { '.' } else { ':' });
-        let _ = write!(out, "{port:<5}");
+        let _ = crate::fields::pad_right(out, port, 5);
     }
 
     fn token(&self, t: Tok, r: &FlowRecord, seq: u64, out: &mut String) {
@@ -505,7 +505,7 @@ impl Format {
                 let _ = write!(out, "{:6}", r.exporter_sysid);
             }
             Tok::Pr => {
-                let _ = write!(out, "{:<5}", render::proto(r.proto, plain).as_str());
+                let _ = crate::fields::pad_right(out, render::proto(r.proto, plain).as_str(), 5);
             }
             Tok::Sa => addr_col(out, r.src_addr, v6),
             Tok::Da => addr_col(out, r.dst_addr, v6),
@@ -582,7 +582,7 @@ impl Format {
             Tok::Ibyt => scaled_col(out, r.in_bytes, plain),
             Tok::Obyt => scaled_col(out, r.out_bytes, plain),
             Tok::Fl => {
-                let _ = write!(out, "{:5}", r.flow_count());
+                let _ = crate::fields::pad_uint(out, r.flow_count(), 5);
             }
             Tok::Flg => {
                 let f = if r.proto == 6 { r.tcp_flags } else { 0 };

@@ -401,6 +401,9 @@ impl Decoder {
         }
     }
 
+    /// Applies the records of a template set in order. A record identical to the stored
+    /// template (exporters resend templates often) is skipped without parsing. Records before
+    /// a bad one are applied; the error is returned.
     fn templates_set(
         &mut self,
         body: &[u8],
@@ -408,15 +411,28 @@ impl Decoder {
         ctx: &Ctx,
         options: bool,
     ) -> Result<(), DecodeError> {
-        let (parsed, err) = template::parse_set(body, base, ctx.proto, options);
-        for p in parsed {
-            match p {
-                Parsed::Add(t) => self.templates.insert(ctx.exporter, t)?,
-                Parsed::Withdraw(id) => self.templates.remove(ctx.exporter, id),
-                Parsed::WithdrawAll => self.templates.remove_all(ctx.exporter, options),
+        let mut off = 0usize;
+        let mut n = 0usize;
+        // Anything shorter than a template header is set padding.
+        while let Some(rec) = body.get(off..).filter(|r| r.len() >= 4) {
+            let id = u16::from_be_bytes([rec[0], rec[1]]);
+            if let Some(used) = self.templates.unchanged(ctx.exporter, id, options, rec) {
+                off += used;
+            } else {
+                let (p, used) = template::parse_record(body, off, base, ctx.proto, options)?;
+                off += used;
+                match p {
+                    Parsed::Add(t) => self.templates.insert(ctx.exporter, t)?,
+                    Parsed::Withdraw(id) => self.templates.remove(ctx.exporter, id),
+                    Parsed::WithdrawAll => self.templates.remove_all(ctx.exporter, options),
+                }
+            }
+            n += 1;
+            if n > template::MAX_TEMPLATES_PER_EXPORTER {
+                return Err(DecodeError::Limit("templates in one set"));
             }
         }
-        err.map_or(Ok(()), Err)
+        Ok(())
     }
 
     /// Decodes a data set, or holds it when its template is unknown. Returns records seen.

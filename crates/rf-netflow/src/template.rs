@@ -62,6 +62,11 @@ pub struct Template {
     pub ext: ExtSet,
     /// Whether records are NSEL/NEL events (firewall or NAT event field): nfcapd flags them.
     pub event: bool,
+    /// The template record exactly as it came off the wire. Parsing is a pure function of
+    /// these bytes, so a refresh carrying the same bytes needs no parsing at all
+    /// ([`Store::unchanged`]); exporters resend their templates often (nfreplay: before every
+    /// data set).
+    pub raw: Box<[u8]>,
 }
 
 /// Which protocol a template belongs to; a few element mappings differ (nfcapd 1.7.1).
@@ -74,7 +79,7 @@ pub enum Proto {
 }
 
 impl Template {
-    fn new(id: u16, kind: Kind, fields: Vec<Field>, proto: Proto) -> Template {
+    fn new(id: u16, kind: Kind, fields: Vec<Field>, proto: Proto, raw: &[u8]) -> Template {
         let mut min_len = 0usize;
         let mut varlen = false;
         let mut ext = ExtSet::default();
@@ -120,7 +125,13 @@ impl Template {
             varlen,
             ext,
             event,
+            raw: raw.into(),
         }
+    }
+
+    /// Whether this is an options template.
+    pub fn is_options(&self) -> bool {
+        matches!(self.kind, Kind::Options { .. })
     }
 }
 
@@ -206,12 +217,7 @@ pub fn parse_set(
     let mut off = 0usize;
     // Anything shorter than a template header is set padding.
     while body.len().saturating_sub(off) >= 4 {
-        let parsed = match (proto, options) {
-            (Proto::V9, false) => parse_v9_template(body, off, base),
-            (Proto::V9, true) => parse_v9_options(body, off, base),
-            (Proto::Ipfix, _) => parse_ipfix_template(body, off, base, options),
-        };
-        match parsed {
+        match parse_record(body, off, base, proto, options) {
             Ok((p, used)) => {
                 out.push(p);
                 off += used;
@@ -223,6 +229,26 @@ pub fn parse_set(
         }
     }
     (out, None)
+}
+
+/// Parses the template record at `off` of a template set body (see [`parse_set`]); returns it
+/// with the number of bytes it used. The result depends only on those bytes (and `proto`,
+/// `options`), never on what follows them.
+///
+/// # Errors
+/// A truncated or invalid record.
+pub fn parse_record(
+    body: &[u8],
+    off: usize,
+    base: usize,
+    proto: Proto,
+    options: bool,
+) -> Result<(Parsed, usize), DecodeError> {
+    match (proto, options) {
+        (Proto::V9, false) => parse_v9_template(body, off, base),
+        (Proto::V9, true) => parse_v9_options(body, off, base),
+        (Proto::Ipfix, _) => parse_ipfix_template(body, off, base, options),
+    }
 }
 
 fn check_id(id: u16, at: usize) -> Result<(), DecodeError> {
@@ -292,10 +318,11 @@ fn parse_v9_template(body: &[u8], off: usize, base: usize) -> Result<(Parsed, us
     }
     check_count(body, off + 4, count, 4, at)?;
     let fields = v9_fields(body, off + 4, count, base)?;
-    let p = off + 4 + 4 * count;
+    let used = 4 + 4 * count;
+    let raw = &body[off..off + used];
     Ok((
-        Parsed::Add(Template::new(id, Kind::Data, fields, Proto::V9)),
-        p - off,
+        Parsed::Add(Template::new(id, Kind::Data, fields, Proto::V9, raw)),
+        used,
     ))
 }
 
@@ -324,6 +351,7 @@ fn parse_v9_options(body: &[u8], off: usize, base: usize) -> Result<(Parsed, usi
         },
         fields,
         Proto::V9,
+        &body[off..off + used],
     );
     Ok((Parsed::Add(t), used))
 }
@@ -391,7 +419,7 @@ fn parse_ipfix_template(
         Kind::Data
     };
     Ok((
-        Parsed::Add(Template::new(id, kind, fields, Proto::Ipfix)),
+        Parsed::Add(Template::new(id, kind, fields, Proto::Ipfix, &body[off..p])),
         p - off,
     ))
 }
@@ -432,6 +460,17 @@ impl Store {
         }
         self.map.insert(key, Arc::new(t));
         Ok(())
+    }
+
+    /// When the template record at the start of `rec` is byte for byte the one stored for
+    /// `exporter` (same id, same kind), the number of bytes it spans: refreshing with it would
+    /// change nothing, so it need not be parsed.
+    pub fn unchanged(&self, exporter: usize, id: u16, options: bool, rec: &[u8]) -> Option<usize> {
+        let t = self.map.get(&(exporter, id))?;
+        // A parsed record is never shorter than its 4-byte header; an empty `raw` (a template
+        // built by hand) must not match, or the caller would make no progress.
+        (t.raw.len() >= 4 && t.is_options() == options && rec.starts_with(&t.raw))
+            .then_some(t.raw.len())
     }
 
     /// The template `id` of `exporter`.
@@ -541,13 +580,13 @@ mod tests {
     fn store_caps_templates() {
         let mut s = Store::default();
         for id in 0..MAX_TEMPLATES_PER_EXPORTER as u16 {
-            let t = Template::new(256 + id, Kind::Data, vec![], Proto::V9);
+            let t = Template::new(256 + id, Kind::Data, vec![], Proto::V9, &[]);
             s.insert(0, t).unwrap();
         }
-        let t = Template::new(60000, Kind::Data, vec![], Proto::V9);
+        let t = Template::new(60000, Kind::Data, vec![], Proto::V9, &[]);
         assert!(s.insert(0, t.clone()).is_err());
         // Refreshing an existing id is always allowed.
-        let t = Template::new(256, Kind::Data, vec![], Proto::V9);
+        let t = Template::new(256, Kind::Data, vec![], Proto::V9, &[]);
         assert!(s.insert(0, t).is_ok());
         s.remove(0, 256);
         assert_eq!(s.len(), MAX_TEMPLATES_PER_EXPORTER - 1);

@@ -6,7 +6,6 @@
 //! and of templates per exporter is capped, and nothing is allocated from a count that has not
 //! been checked against the bytes actually present.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rf_format::{ExtSet, ext_id};
@@ -425,11 +424,17 @@ fn parse_ipfix_template(
 }
 
 /// Templates of all exporters, keyed by (exporter index, template id), with caps.
+///
+/// Exporter indices are dense (the decoder numbers exporters from 0), so each exporter has
+/// its own list of templates sorted by id: a lookup is an index and a binary search over at
+/// most [`MAX_TEMPLATES_PER_EXPORTER`] ids, with no hashing (the store is consulted for every
+/// data set and every template record an exporter resends).
 #[derive(Debug, Default)]
 pub struct Store {
     // Shared so a data set can hold its template while the decoder updates exporter state.
-    map: HashMap<(usize, u16), Arc<Template>>,
-    per_exporter: HashMap<usize, usize>,
+    by_exporter: Vec<Vec<(u16, Arc<Template>)>>,
+    /// Templates held in total.
+    total: usize,
     /// Total cap; 0 means [`MAX_TEMPLATES`].
     limit: usize,
 }
@@ -443,22 +448,38 @@ impl Store {
         }
     }
 
+    fn list(&self, exporter: usize) -> &[(u16, Arc<Template>)] {
+        self.by_exporter.get(exporter).map_or(&[], Vec::as_slice)
+    }
+
+    fn find(&self, exporter: usize, id: u16) -> Option<&Arc<Template>> {
+        let l = self.list(exporter);
+        l.binary_search_by_key(&id, |&(i, _)| i)
+            .ok()
+            .map(|i| &l[i].1)
+    }
+
     /// Adds or refreshes a template. Fails when a cap would be exceeded.
     pub fn insert(&mut self, exporter: usize, t: Template) -> Result<(), DecodeError> {
-        let key = (exporter, t.id);
-        if !self.map.contains_key(&key) {
-            let n = self.per_exporter.entry(exporter).or_insert(0);
-            let limit = if self.limit == 0 {
-                MAX_TEMPLATES
-            } else {
-                self.limit
-            };
-            if *n >= MAX_TEMPLATES_PER_EXPORTER || self.map.len() >= limit {
-                return Err(DecodeError::Limit("templates"));
-            }
-            *n += 1;
+        let limit = if self.limit == 0 {
+            MAX_TEMPLATES
+        } else {
+            self.limit
+        };
+        if self.by_exporter.len() <= exporter {
+            self.by_exporter.resize_with(exporter + 1, Vec::new);
         }
-        self.map.insert(key, Arc::new(t));
+        let l = &mut self.by_exporter[exporter];
+        match l.binary_search_by_key(&t.id, |&(i, _)| i) {
+            Ok(i) => l[i].1 = Arc::new(t),
+            Err(i) => {
+                if l.len() >= MAX_TEMPLATES_PER_EXPORTER || self.total >= limit {
+                    return Err(DecodeError::Limit("templates"));
+                }
+                l.insert(i, (t.id, Arc::new(t)));
+                self.total += 1;
+            }
+        }
         Ok(())
     }
 
@@ -466,7 +487,7 @@ impl Store {
     /// `exporter` (same id, same kind), the number of bytes it spans: refreshing with it would
     /// change nothing, so it need not be parsed.
     pub fn unchanged(&self, exporter: usize, id: u16, options: bool, rec: &[u8]) -> Option<usize> {
-        let t = self.map.get(&(exporter, id))?;
+        let t = self.find(exporter, id)?;
         // A parsed record is never shorter than its 4-byte header; an empty `raw` (a template
         // built by hand) must not match, or the caller would make no progress.
         (t.raw.len() >= 4 && t.is_options() == options && rec.starts_with(&t.raw))
@@ -475,38 +496,36 @@ impl Store {
 
     /// The template `id` of `exporter`.
     pub fn get(&self, exporter: usize, id: u16) -> Option<Arc<Template>> {
-        self.map.get(&(exporter, id)).cloned()
+        self.find(exporter, id).cloned()
     }
 
     /// Removes one template.
     pub fn remove(&mut self, exporter: usize, id: u16) {
-        if self.map.remove(&(exporter, id)).is_some()
-            && let Some(n) = self.per_exporter.get_mut(&exporter)
+        if let Some(l) = self.by_exporter.get_mut(exporter)
+            && let Ok(i) = l.binary_search_by_key(&id, |&(i, _)| i)
         {
-            *n = n.saturating_sub(1);
+            l.remove(i);
+            self.total -= 1;
         }
     }
 
     /// Removes all data (or all options) templates of an exporter.
     pub fn remove_all(&mut self, exporter: usize, options: bool) {
-        let before = self.map.len();
-        self.map.retain(|&(e, _), t| {
-            e != exporter || matches!(t.kind, Kind::Options { .. }) != options
-        });
-        let removed = before - self.map.len();
-        if let Some(n) = self.per_exporter.get_mut(&exporter) {
-            *n = n.saturating_sub(removed);
+        if let Some(l) = self.by_exporter.get_mut(exporter) {
+            let before = l.len();
+            l.retain(|(_, t)| t.is_options() != options);
+            self.total -= before - l.len();
         }
     }
 
     /// Number of templates held.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.total
     }
 
     /// Whether no template is held.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.total == 0
     }
 }
 

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::sync::mpsc::{RecvTimeoutError, channel, sync_channel};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -392,23 +392,27 @@ fn run(args: Args) -> Result<ExitCode> {
     let mut c = Collector::new(plan.settings, plan.sources, now, log.clone(), m.clone());
 
     // Bounded: when decoding falls behind, the receiver waits and the kernel buffer absorbs.
-    let (tx, rx) = sync_channel::<Vec<net::Packet>>(1024);
+    let (tx, rx) = sync_channel::<net::Batch>(1024);
+    // Processed batches go back to the receiver for reuse.
+    let (free_tx, free_rx) = channel::<net::Batch>();
     let receiver = {
         let (stop, m, log) = (stop.clone(), m.clone(), log.clone());
         std::thread::Builder::new()
             .name("receive".into())
-            .spawn(move || net::receive(sock, tx, stop, plan.repeaters, m, log))
+            .spawn(move || net::receive(sock, tx, free_rx, stop, plan.repeaters, m, log))
             .context("cannot start the receive thread")?
     };
     log.info("Startup rfcapd.");
     let mut last = now;
     loop {
         match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(batch) => {
-                for p in batch {
-                    c.tick((p.ms / 1000) as i64);
-                    c.packet(&p.data, p.from, p.ms);
+            Ok(mut batch) => {
+                for (data, from, ms) in batch.iter() {
+                    c.tick((ms / 1000) as i64);
+                    c.packet(data, from, ms);
                 }
+                batch.clear();
+                let _ = free_tx.send(batch);
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,

@@ -548,40 +548,49 @@ impl Decoder {
         }
         let mut off = 0usize;
         let mut seen = 0usize;
+        let options = matches!(t.kind, Kind::Options { .. });
+        // Options records may change the exporter's boot time, but never within a data set.
+        let mut time = ctx.time;
+        if ctx.proto == Proto::Ipfix
+            && let Some(e) = self.exporters.get(ctx.exporter)
+        {
+            time.boot_ms = e.sys_init_ms.or(time.boot_ms);
+        }
         // Remaining bytes shorter than one record are set padding.
         while body.len().saturating_sub(off) >= t.min_len {
-            let mut r = base.clone();
             let mut p = Pending::default();
-            let Some(used) = read_record(t, &body[off..], ctx.proto, &mut r, &mut p) else {
+            if options {
+                let mut r = base.clone();
+                let Some(used) = read_record(t, &body[off..], &mut r, &mut p) else {
+                    break;
+                };
+                off += used;
+                seen += 1;
+                self.options_record(ctx.exporter, &p);
+                continue;
+            }
+            // The record is built in its place in `out`: no copy of it is made.
+            out.push(base.clone());
+            let Some(r) = out.last_mut() else { break };
+            let Some(used) = read_record(t, &body[off..], r, &mut p) else {
+                out.pop();
                 break;
             };
             off += used;
             seen += 1;
-            match t.kind {
-                Kind::Options { .. } => self.options_record(ctx.exporter, &p),
-                Kind::Data => {
-                    let mut time = ctx.time;
-                    if ctx.proto == Proto::Ipfix
-                        && let Some(e) = self.exporters.get(ctx.exporter)
-                    {
-                        time.boot_ms = e.sys_init_ms.or(time.boot_ms);
-                    }
-                    fields::finish(&mut r, &p, &time);
-                    if r.ext.has(ext_id::CNT_FLOW) && r.flows == 0 {
-                        r.flows = 1;
-                    }
-                    let rate = self.rate(ctx.exporter, p.selector);
-                    r.sampling_interval = rate;
-                    if rate > 1 {
-                        let m = u64::from(rate);
-                        r.in_packets = r.in_packets.saturating_mul(m);
-                        r.in_bytes = r.in_bytes.saturating_mul(m);
-                        r.out_packets = r.out_packets.saturating_mul(m);
-                        r.out_bytes = r.out_bytes.saturating_mul(m);
-                        r.flags |= FLAG_SAMPLED;
-                    }
-                    out.push(r);
-                }
+            fields::finish(r, &p, &time);
+            if r.ext.has(ext_id::CNT_FLOW) && r.flows == 0 {
+                r.flows = 1;
+            }
+            let rate = self.rate(ctx.exporter, p.selector);
+            r.sampling_interval = rate;
+            if rate > 1 {
+                let m = u64::from(rate);
+                r.in_packets = r.in_packets.saturating_mul(m);
+                r.in_bytes = r.in_bytes.saturating_mul(m);
+                r.out_packets = r.out_packets.saturating_mul(m);
+                r.out_bytes = r.out_bytes.saturating_mul(m);
+                r.flags |= FLAG_SAMPLED;
             }
         }
         seen
@@ -621,16 +630,20 @@ struct Ctx {
 }
 
 /// Reads one record; returns the bytes it used, or `None` when it does not fit.
-fn read_record(
-    t: &Template,
-    b: &[u8],
-    proto: Proto,
-    r: &mut FlowRecord,
-    p: &mut Pending,
-) -> Option<usize> {
+fn read_record(t: &Template, b: &[u8], r: &mut FlowRecord, p: &mut Pending) -> Option<usize> {
+    if !t.varlen {
+        // Fixed layout: one bounds check for the record, then every field in place.
+        let mut rec = b.get(..t.min_len)?;
+        for s in &t.plan {
+            let (v, rest) = rec.split_at_checked(usize::from(s.len))?;
+            fields::exec(s.op, v, r, p);
+            rec = rest;
+        }
+        return Some(t.min_len);
+    }
     let mut off = 0usize;
-    for f in &t.fields {
-        let len = if f.len == ie::VARLEN {
+    for s in &t.plan {
+        let len = if s.len == ie::VARLEN {
             let first = *b.get(off)?;
             off += 1;
             if first == 255 {
@@ -641,13 +654,11 @@ fn read_record(
                 usize::from(first)
             }
         } else {
-            usize::from(f.len)
+            usize::from(s.len)
         };
         let v = b.get(off..off.checked_add(len)?)?;
         off += len;
-        if f.enterprise == 0 {
-            fields::apply(f.id, v, proto, r, p);
-        }
+        fields::exec(s.op, v, r, p);
     }
     Some(off)
 }

@@ -12,6 +12,7 @@ use rf_format::{ExtSet, ext_id};
 
 use crate::cursor::u16_at;
 use crate::error::DecodeError;
+use crate::fields::{Op, op_of};
 use crate::ie;
 
 /// Most fields a template may have (real exporters use < 100).
@@ -66,6 +67,18 @@ pub struct Template {
     /// ([`Store::unchanged`]); exporters resend their templates often (nfreplay: before every
     /// data set).
     pub raw: Box<[u8]>,
+    /// What each field does with its value, in wire order (decided once, here, rather than
+    /// for every record).
+    pub(crate) plan: Vec<Step>,
+}
+
+/// One field of a template's decoding plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Step {
+    /// Encoded length, or [`ie::VARLEN`].
+    pub len: u16,
+    /// What the value does.
+    pub op: Op,
 }
 
 /// Which protocol a template belongs to; a few element mappings differ (nfcapd 1.7.1).
@@ -97,6 +110,17 @@ impl Template {
                 event |= matches!(f.id, ie::FIREWALL_EVENT | ie::NF_F_FW_EVENT | ie::NAT_EVENT);
             }
         }
+        let plan = fields
+            .iter()
+            .map(|f| Step {
+                len: f.len,
+                op: if f.enterprise == 0 {
+                    op_of(f.id, proto)
+                } else {
+                    Op::Ignore
+                },
+            })
+            .collect();
         if kind == Kind::Data {
             ext.set(ext_id::GENERIC);
             // nfcapd stores the NEL event time in EXnatCommon when the template is a NAT one.
@@ -125,6 +149,7 @@ impl Template {
             ext,
             event,
             raw: raw.into(),
+            plan,
         }
     }
 

@@ -32,6 +32,21 @@ use collector::{Collector, Settings, SourceKind, SourceSpec};
 use log::Log;
 use metrics::Metrics;
 
+const EXAMPLES: &str = "\
+EXAMPLES:
+  rfcapd -w /var/flows                           # port 9995, 5-minute files
+  rfcapd -w /var/flows -p 2055 -t 60 -S 2 -y     # 1-minute LZ4 files in %Y/%m/%d/%H
+  rfcapd -w /var/flows -I edge1 -D -P /run/rfcapd.pid -u nobody
+  rfcapd -n edge1,192.0.2.1,/data/edge1 -n edge2,192.0.2.2,/data/edge2
+  rfcapd -M /data/routers -e                     # a directory per exporter, expired
+  rfcapd -w /var/flows -x '/usr/local/bin/ingest %d/%f'   # run after each file
+  rfcapd -w /var/flows -R 192.0.2.9/9995 -B 33554432      # repeat datagrams; 32 MiB buffer
+  rfcapd -w /var/flows --metrics 127.0.0.1:9101           # Prometheus counters
+
+Read the files with rfdump (rfdump -R /var/flows). SIGTERM, SIGINT and SIGHUP finish the
+current file and exit.
+Exit status: 0 success (also when stopped by a signal), 1 runtime error, 2 usage error.";
+
 /// NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible).
 ///
 /// Receives NetFlow v1/v5/v7/v9 and IPFIX on a UDP port and writes the flows into files named
@@ -41,7 +56,8 @@ use metrics::Metrics;
 #[command(
     name = "rfcapd",
     version,
-    about = "NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible)"
+    about = "NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible)",
+    after_long_help = EXAMPLES
 )]
 struct Args {
     /// Directory for the flow files (must exist).

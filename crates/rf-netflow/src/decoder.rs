@@ -569,7 +569,7 @@ impl Decoder {
                 self.options_record(ctx.exporter, &p);
                 continue;
             }
-            // The record is built in its place in `out`: no copy of it is made.
+            // The record is filled in its slot of `out` (not built elsewhere and moved there).
             out.push(base.clone());
             let Some(r) = out.last_mut() else { break };
             let Some(used) = read_record(t, &body[off..], r, &mut p) else {

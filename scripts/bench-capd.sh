@@ -13,7 +13,7 @@ done
 [ -d "$data" ] || "$here/scripts/bench.sh" -G -d "$(dirname "$data")"
 rfcapd=${RFCAPD:-$here/target/release/rfcapd}
 rfdump=${RFDUMP:-$here/target/release/rfdump}
-[ -x "$rfcapd" ] || (cd "$here" && cargo build --release -p rfcapd -p rfdump)
+[ -x "$rfcapd" ] || (cd "$here" && cargo build --release --bin rfcapd --bin rfdump)
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT

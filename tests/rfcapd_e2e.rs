@@ -284,10 +284,18 @@ fn fixed_source_ignores_other_exporters_and_metrics_count() {
     s.send_to(&v5(0, 0, 2), ("127.0.0.1", port)).unwrap();
     s.send_to(&[0, 42, 0, 0], ("127.0.0.1", port)).unwrap();
     g.wait_for("Skip UDP packet");
-    let mut conn = TcpStream::connect(("127.0.0.1", mport)).unwrap();
-    conn.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
-    let mut body = String::new();
-    conn.read_to_string(&mut body).unwrap();
+    let metrics = || {
+        let mut conn = TcpStream::connect(("127.0.0.1", mport)).unwrap();
+        conn.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+        let mut body = String::new();
+        conn.read_to_string(&mut body).unwrap();
+        body
+    };
+    // The two datagrams may be received and decoded a moment apart.
+    wait_until("both datagrams counted", || {
+        metrics().contains("\nrfcapd_ignored_packets_total 2\n")
+    });
+    let body = metrics();
     assert!(
         body.contains("\nrfcapd_received_packets_total 2\n"),
         "{body}"

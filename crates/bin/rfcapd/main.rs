@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::sync::mpsc::{RecvTimeoutError, channel, sync_channel};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -32,6 +32,21 @@ use collector::{Collector, Settings, SourceKind, SourceSpec};
 use log::Log;
 use metrics::Metrics;
 
+const EXAMPLES: &str = "\
+EXAMPLES:
+  rfcapd -w /var/flows                           # port 9995, 5-minute files
+  rfcapd -w /var/flows -p 2055 -t 60 -S 2 -y     # 1-minute LZ4 files in %Y/%m/%d/%H
+  rfcapd -w /var/flows -I edge1 -D -P /run/rfcapd.pid -u nobody
+  rfcapd -n edge1,192.0.2.1,/data/edge1 -n edge2,192.0.2.2,/data/edge2
+  rfcapd -M /data/routers -e                     # a directory per exporter, expired
+  rfcapd -w /var/flows -x '/usr/local/bin/ingest %d/%f'   # run after each file
+  rfcapd -w /var/flows -R 192.0.2.9/9995 -B 33554432      # repeat datagrams; 32 MiB buffer
+  rfcapd -w /var/flows --metrics 127.0.0.1:9101           # Prometheus counters
+
+Read the files with rfdump (rfdump -R /var/flows). SIGTERM, SIGINT and SIGHUP finish the
+current file and exit.
+Exit status: 0 success (also when stopped by a signal), 1 runtime error, 2 usage error.";
+
 /// NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible).
 ///
 /// Receives NetFlow v1/v5/v7/v9 and IPFIX on a UDP port and writes the flows into files named
@@ -41,7 +56,8 @@ use metrics::Metrics;
 #[command(
     name = "rfcapd",
     version,
-    about = "NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible)"
+    about = "NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible)",
+    after_long_help = EXAMPLES
 )]
 struct Args {
     /// Directory for the flow files (must exist).
@@ -392,23 +408,27 @@ fn run(args: Args) -> Result<ExitCode> {
     let mut c = Collector::new(plan.settings, plan.sources, now, log.clone(), m.clone());
 
     // Bounded: when decoding falls behind, the receiver waits and the kernel buffer absorbs.
-    let (tx, rx) = sync_channel::<Vec<net::Packet>>(1024);
+    let (tx, rx) = sync_channel::<net::Batch>(1024);
+    // Processed batches go back to the receiver for reuse.
+    let (free_tx, free_rx) = channel::<net::Batch>();
     let receiver = {
         let (stop, m, log) = (stop.clone(), m.clone(), log.clone());
         std::thread::Builder::new()
             .name("receive".into())
-            .spawn(move || net::receive(sock, tx, stop, plan.repeaters, m, log))
+            .spawn(move || net::receive(sock, tx, free_rx, stop, plan.repeaters, m, log))
             .context("cannot start the receive thread")?
     };
     log.info("Startup rfcapd.");
     let mut last = now;
     loop {
         match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(batch) => {
-                for p in batch {
-                    c.tick((p.ms / 1000) as i64);
-                    c.packet(&p.data, p.from, p.ms);
+            Ok(mut batch) => {
+                for (data, from, ms) in batch.iter() {
+                    c.tick((ms / 1000) as i64);
+                    c.packet(data, from, ms);
                 }
+                batch.clear();
+                let _ = free_tx.send(batch);
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,

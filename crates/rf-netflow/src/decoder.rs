@@ -401,6 +401,9 @@ impl Decoder {
         }
     }
 
+    /// Applies the records of a template set in order. A record identical to the stored
+    /// template (exporters resend templates often) is skipped without parsing. Records before
+    /// a bad one are applied; the error is returned.
     fn templates_set(
         &mut self,
         body: &[u8],
@@ -408,15 +411,28 @@ impl Decoder {
         ctx: &Ctx,
         options: bool,
     ) -> Result<(), DecodeError> {
-        let (parsed, err) = template::parse_set(body, base, ctx.proto, options);
-        for p in parsed {
-            match p {
-                Parsed::Add(t) => self.templates.insert(ctx.exporter, t)?,
-                Parsed::Withdraw(id) => self.templates.remove(ctx.exporter, id),
-                Parsed::WithdrawAll => self.templates.remove_all(ctx.exporter, options),
+        let mut off = 0usize;
+        let mut n = 0usize;
+        // Anything shorter than a template header is set padding.
+        while let Some(rec) = body.get(off..).filter(|r| r.len() >= 4) {
+            let id = u16::from_be_bytes([rec[0], rec[1]]);
+            if let Some(used) = self.templates.unchanged(ctx.exporter, id, options, rec) {
+                off += used;
+            } else {
+                let (p, used) = template::parse_record(body, off, base, ctx.proto, options)?;
+                off += used;
+                match p {
+                    Parsed::Add(t) => self.templates.insert(ctx.exporter, t)?,
+                    Parsed::Withdraw(id) => self.templates.remove(ctx.exporter, id),
+                    Parsed::WithdrawAll => self.templates.remove_all(ctx.exporter, options),
+                }
+            }
+            n += 1;
+            if n > template::MAX_TEMPLATES_PER_EXPORTER {
+                return Err(DecodeError::Limit("templates in one set"));
             }
         }
-        err.map_or(Ok(()), Err)
+        Ok(())
     }
 
     /// Decodes a data set, or holds it when its template is unknown. Returns records seen.
@@ -532,40 +548,49 @@ impl Decoder {
         }
         let mut off = 0usize;
         let mut seen = 0usize;
+        let options = matches!(t.kind, Kind::Options { .. });
+        // Options records may change the exporter's boot time, but never within a data set.
+        let mut time = ctx.time;
+        if ctx.proto == Proto::Ipfix
+            && let Some(e) = self.exporters.get(ctx.exporter)
+        {
+            time.boot_ms = e.sys_init_ms.or(time.boot_ms);
+        }
         // Remaining bytes shorter than one record are set padding.
         while body.len().saturating_sub(off) >= t.min_len {
-            let mut r = base.clone();
             let mut p = Pending::default();
-            let Some(used) = read_record(t, &body[off..], ctx.proto, &mut r, &mut p) else {
+            if options {
+                let mut r = base.clone();
+                let Some(used) = read_record(t, &body[off..], &mut r, &mut p) else {
+                    break;
+                };
+                off += used;
+                seen += 1;
+                self.options_record(ctx.exporter, &p);
+                continue;
+            }
+            // The record is filled in its slot of `out` (not built elsewhere and moved there).
+            out.push(base.clone());
+            let Some(r) = out.last_mut() else { break };
+            let Some(used) = read_record(t, &body[off..], r, &mut p) else {
+                out.pop();
                 break;
             };
             off += used;
             seen += 1;
-            match t.kind {
-                Kind::Options { .. } => self.options_record(ctx.exporter, &p),
-                Kind::Data => {
-                    let mut time = ctx.time;
-                    if ctx.proto == Proto::Ipfix
-                        && let Some(e) = self.exporters.get(ctx.exporter)
-                    {
-                        time.boot_ms = e.sys_init_ms.or(time.boot_ms);
-                    }
-                    fields::finish(&mut r, &p, &time);
-                    if r.ext.has(ext_id::CNT_FLOW) && r.flows == 0 {
-                        r.flows = 1;
-                    }
-                    let rate = self.rate(ctx.exporter, p.selector);
-                    r.sampling_interval = rate;
-                    if rate > 1 {
-                        let m = u64::from(rate);
-                        r.in_packets = r.in_packets.saturating_mul(m);
-                        r.in_bytes = r.in_bytes.saturating_mul(m);
-                        r.out_packets = r.out_packets.saturating_mul(m);
-                        r.out_bytes = r.out_bytes.saturating_mul(m);
-                        r.flags |= FLAG_SAMPLED;
-                    }
-                    out.push(r);
-                }
+            fields::finish(r, &p, &time);
+            if r.ext.has(ext_id::CNT_FLOW) && r.flows == 0 {
+                r.flows = 1;
+            }
+            let rate = self.rate(ctx.exporter, p.selector);
+            r.sampling_interval = rate;
+            if rate > 1 {
+                let m = u64::from(rate);
+                r.in_packets = r.in_packets.saturating_mul(m);
+                r.in_bytes = r.in_bytes.saturating_mul(m);
+                r.out_packets = r.out_packets.saturating_mul(m);
+                r.out_bytes = r.out_bytes.saturating_mul(m);
+                r.flags |= FLAG_SAMPLED;
             }
         }
         seen
@@ -605,16 +630,20 @@ struct Ctx {
 }
 
 /// Reads one record; returns the bytes it used, or `None` when it does not fit.
-fn read_record(
-    t: &Template,
-    b: &[u8],
-    proto: Proto,
-    r: &mut FlowRecord,
-    p: &mut Pending,
-) -> Option<usize> {
+fn read_record(t: &Template, b: &[u8], r: &mut FlowRecord, p: &mut Pending) -> Option<usize> {
+    if !t.varlen {
+        // Fixed layout: one bounds check for the record, then every field in place.
+        let mut rec = b.get(..t.min_len)?;
+        for s in &t.plan {
+            let (v, rest) = rec.split_at_checked(usize::from(s.len))?;
+            fields::exec(s.op, v, r, p);
+            rec = rest;
+        }
+        return Some(t.min_len);
+    }
     let mut off = 0usize;
-    for f in &t.fields {
-        let len = if f.len == ie::VARLEN {
+    for s in &t.plan {
+        let len = if s.len == ie::VARLEN {
             let first = *b.get(off)?;
             off += 1;
             if first == 255 {
@@ -625,13 +654,11 @@ fn read_record(
                 usize::from(first)
             }
         } else {
-            usize::from(f.len)
+            usize::from(s.len)
         };
         let v = b.get(off..off.checked_add(len)?)?;
         off += len;
-        if f.enterprise == 0 {
-            fields::apply(f.id, v, proto, r, p);
-        }
+        fields::exec(s.op, v, r, p);
     }
     Some(off)
 }

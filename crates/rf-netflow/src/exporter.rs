@@ -130,17 +130,27 @@ impl Exporter {
 pub(crate) struct Exporters {
     by_key: HashMap<ExporterKey, u16>,
     list: Vec<Exporter>,
+    /// The exporter of the previous datagram: usually the next one comes from it too, and
+    /// this spares hashing its key for every datagram.
+    last: Option<(ExporterKey, u16)>,
 }
 
 impl Exporters {
     /// Index of the exporter for `key`, creating it (next sysid) when new. `None` when all
     /// 65535 sysids are taken.
     pub(crate) fn get_or_add(&mut self, key: ExporterKey) -> Option<(usize, bool)> {
+        if let Some((k, sysid)) = self.last
+            && k == key
+        {
+            return Some((usize::from(sysid) - 1, false));
+        }
         if let Some(&sysid) = self.by_key.get(&key) {
+            self.last = Some((key, sysid));
             return Some((usize::from(sysid) - 1, false));
         }
         let sysid = u16::try_from(self.list.len() + 1).ok()?;
         self.by_key.insert(key, sysid);
+        self.last = Some((key, sysid));
         self.list.push(Exporter::new(key, sysid));
         Some((self.list.len() - 1, true))
     }

@@ -62,103 +62,291 @@ fn set_ip(dst: &mut IpAddr, v: Option<IpAddr>) {
     }
 }
 
-/// Applies one IANA element (`enterprise == 0`) to the record or the pending values.
-pub fn apply(id: u16, v: &[u8], proto: Proto, r: &mut FlowRecord, p: &mut Pending) {
-    let n = be_uint(v);
-    // Narrowing casts below keep the low bits, as nfcapd's copy of the low bytes does.
+/// What a template field does with its value: decided once per template from the element id
+/// ([`op_of`]), so decoding a record dispatches on a small dense enum ([`exec`]) instead of
+/// looking the element id up again for every field of every record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Nothing (element not stored, or an enterprise element).
+    Ignore,
+    InBytes,
+    InPackets,
+    Flows,
+    Proto,
+    SrcTos,
+    TcpFlags,
+    SrcPort,
+    DstPort,
+    FwdStatus,
+    SrcAddr4,
+    DstAddr4,
+    SrcAddr6,
+    DstAddr6,
+    SrcMask,
+    DstMask,
+    Input,
+    Output,
+    Dir,
+    DstTos,
+    BiflowDir,
+    EndReason,
+    OutBytes,
+    OutPackets,
+    SrcVlan,
+    DstVlan,
+    SrcAs,
+    DstAs,
+    BgpNextHop4,
+    BgpNextHop6,
+    IpNextHop4,
+    IpNextHop6,
+    /// MPLS label stack entry 0..=9.
+    Mpls(u8),
+    InSrcMac,
+    OutDstMac,
+    InDstMac,
+    OutSrcMac,
+    NextAs,
+    PrevAs,
+    FwEvent,
+    FwXevent,
+    ConnId,
+    EventMs,
+    XlateSrc4,
+    XlateDst4,
+    XlateSrc6,
+    XlateDst6,
+    XlateSrcPort,
+    XlateDstPort,
+    IngressAcl,
+    EgressAcl,
+    Username,
+    NatEvent,
+    NatPoolId,
+    BlockStart,
+    BlockEnd,
+    BlockStep,
+    BlockSize,
+    NbarApp,
+    IngressVrf,
+    EgressVrf,
+    ObsPointId,
+    ObsDomainId,
+    FirstUptime,
+    LastUptime,
+    FirstSec,
+    LastSec,
+    FirstMs,
+    LastMs,
+    FirstDeltaUs,
+    LastDeltaUs,
+    DurationMs,
+    SysInitMs,
+    IcmpTypeCode,
+    IcmpType,
+    IcmpCode,
+    Selector,
+    SamplingInterval,
+    PacketInterval,
+    PacketSpace,
+}
+
+/// The [`Op`] of an IANA element (`enterprise == 0`).
+pub fn op_of(id: u16, proto: Proto) -> Op {
     match id {
-        ie::IN_BYTES | ie::OCTET_TOTAL_COUNT | ie::INITIATOR_OCTETS => r.in_bytes = n,
-        ie::IN_PKTS | ie::PACKET_TOTAL_COUNT | ie::INITIATOR_PACKETS => r.in_packets = n,
-        ie::FLOWS | ie::FLOW_DELTA_COUNT => r.flows = n,
-        ie::PROTOCOL => r.proto = n as u8,
-        ie::SRC_TOS => r.src_tos = n as u8,
-        ie::TCP_FLAGS => r.tcp_flags = n as u8,
-        ie::L4_SRC_PORT | ie::UDP_SRC_PORT | ie::TCP_SRC_PORT => r.src_port = n as u16,
-        ie::L4_DST_PORT | ie::UDP_DST_PORT | ie::TCP_DST_PORT => r.dst_port = n as u16,
-        ie::FORWARDING_STATUS => r.fwd_status = n as u8,
-        ie::IPV4_SRC_ADDR => set_ip(&mut r.src_addr, ip4(v)),
-        ie::IPV4_DST_ADDR => set_ip(&mut r.dst_addr, ip4(v)),
-        ie::IPV6_SRC_ADDR => set_ip(&mut r.src_addr, ip6(v)),
-        ie::IPV6_DST_ADDR => set_ip(&mut r.dst_addr, ip6(v)),
-        ie::SRC_MASK | ie::IPV6_SRC_MASK => r.src_mask = n as u8,
-        ie::DST_MASK | ie::IPV6_DST_MASK => r.dst_mask = n as u8,
-        ie::INPUT_SNMP => r.input = n as u32,
-        ie::OUTPUT_SNMP => r.output = n as u32,
-        ie::DIRECTION => r.dir = n as u8,
-        ie::DST_TOS => r.dst_tos = n as u8,
-        ie::BIFLOW_DIRECTION => r.biflow_dir = n as u8,
-        ie::FLOW_END_REASON if proto == Proto::Ipfix => r.end_reason = n as u8,
-        ie::OUT_BYTES | ie::OCTET_DELTA_COUNT_REV | ie::RESPONDER_OCTETS => r.out_bytes = n,
-        ie::OUT_PKTS | ie::PACKET_DELTA_COUNT_REV | ie::RESPONDER_PACKETS => r.out_packets = n,
-        ie::SRC_VLAN => r.src_vlan = n as u32,
-        ie::DST_VLAN => r.dst_vlan = n as u32,
-        ie::SRC_AS => r.src_as = n as u32,
-        ie::DST_AS => r.dst_as = n as u32,
-        ie::BGP_IPV4_NEXT_HOP => set_ip(&mut r.bgp_next_hop, ip4(v)),
-        ie::BGP_IPV6_NEXT_HOP => set_ip(&mut r.bgp_next_hop, ip6(v)),
-        ie::IPV4_NEXT_HOP => set_ip(&mut r.ip_next_hop, ip4(v)),
-        ie::IPV6_NEXT_HOP => set_ip(&mut r.ip_next_hop, ip6(v)),
-        ie::MPLS_LABEL_1..=ie::MPLS_LABEL_10 => {
-            if let Some(slot) = r.mpls.get_mut(usize::from(id - ie::MPLS_LABEL_1)) {
-                *slot = n as u32;
+        ie::IN_BYTES | ie::OCTET_TOTAL_COUNT | ie::INITIATOR_OCTETS => Op::InBytes,
+        ie::IN_PKTS | ie::PACKET_TOTAL_COUNT | ie::INITIATOR_PACKETS => Op::InPackets,
+        ie::FLOWS | ie::FLOW_DELTA_COUNT => Op::Flows,
+        ie::PROTOCOL => Op::Proto,
+        ie::SRC_TOS => Op::SrcTos,
+        ie::TCP_FLAGS => Op::TcpFlags,
+        ie::L4_SRC_PORT | ie::UDP_SRC_PORT | ie::TCP_SRC_PORT => Op::SrcPort,
+        ie::L4_DST_PORT | ie::UDP_DST_PORT | ie::TCP_DST_PORT => Op::DstPort,
+        ie::FORWARDING_STATUS => Op::FwdStatus,
+        ie::IPV4_SRC_ADDR => Op::SrcAddr4,
+        ie::IPV4_DST_ADDR => Op::DstAddr4,
+        ie::IPV6_SRC_ADDR => Op::SrcAddr6,
+        ie::IPV6_DST_ADDR => Op::DstAddr6,
+        ie::SRC_MASK | ie::IPV6_SRC_MASK => Op::SrcMask,
+        ie::DST_MASK | ie::IPV6_DST_MASK => Op::DstMask,
+        ie::INPUT_SNMP => Op::Input,
+        ie::OUTPUT_SNMP => Op::Output,
+        ie::DIRECTION => Op::Dir,
+        ie::DST_TOS => Op::DstTos,
+        ie::BIFLOW_DIRECTION => Op::BiflowDir,
+        ie::FLOW_END_REASON if proto == Proto::Ipfix => Op::EndReason,
+        ie::OUT_BYTES | ie::OCTET_DELTA_COUNT_REV | ie::RESPONDER_OCTETS => Op::OutBytes,
+        ie::OUT_PKTS | ie::PACKET_DELTA_COUNT_REV | ie::RESPONDER_PACKETS => Op::OutPackets,
+        ie::SRC_VLAN => Op::SrcVlan,
+        ie::DST_VLAN => Op::DstVlan,
+        ie::SRC_AS => Op::SrcAs,
+        ie::DST_AS => Op::DstAs,
+        ie::BGP_IPV4_NEXT_HOP => Op::BgpNextHop4,
+        ie::BGP_IPV6_NEXT_HOP => Op::BgpNextHop6,
+        ie::IPV4_NEXT_HOP => Op::IpNextHop4,
+        ie::IPV6_NEXT_HOP => Op::IpNextHop6,
+        ie::MPLS_LABEL_1..=ie::MPLS_LABEL_10 => Op::Mpls((id - ie::MPLS_LABEL_1) as u8),
+        ie::IN_SRC_MAC => Op::InSrcMac,
+        ie::OUT_DST_MAC => Op::OutDstMac,
+        ie::IN_DST_MAC => Op::InDstMac,
+        ie::OUT_SRC_MAC => Op::OutSrcMac,
+        ie::BGP_NEXT_ADJACENT_AS => Op::NextAs,
+        ie::BGP_PREV_ADJACENT_AS => Op::PrevAs,
+        ie::FIREWALL_EVENT | ie::NF_F_FW_EVENT => Op::FwEvent,
+        ie::NF_F_FW_EXT_EVENT => Op::FwXevent,
+        ie::FLOW_ID => Op::ConnId,
+        ie::OBSERVATION_TIME_MILLISECONDS => Op::EventMs,
+        ie::POST_NAT_SRC_IPV4 | ie::NF_F_XLATE_SRC_ADDR_IPV4 => Op::XlateSrc4,
+        ie::POST_NAT_DST_IPV4 | ie::NF_F_XLATE_DST_ADDR_IPV4 => Op::XlateDst4,
+        ie::POST_NAT_SRC_IPV6 => Op::XlateSrc6,
+        ie::POST_NAT_DST_IPV6 => Op::XlateDst6,
+        ie::POST_NAPT_SRC_PORT | ie::NF_F_XLATE_SRC_PORT => Op::XlateSrcPort,
+        ie::POST_NAPT_DST_PORT | ie::NF_F_XLATE_DST_PORT => Op::XlateDstPort,
+        ie::NF_F_INGRESS_ACL_ID => Op::IngressAcl,
+        ie::NF_F_EGRESS_ACL_ID => Op::EgressAcl,
+        ie::NF_F_USERNAME => Op::Username,
+        ie::NAT_EVENT => Op::NatEvent,
+        ie::NAT_POOL_ID => Op::NatPoolId,
+        ie::PORT_RANGE_START => Op::BlockStart,
+        ie::PORT_RANGE_END => Op::BlockEnd,
+        ie::PORT_RANGE_STEP_SIZE => Op::BlockStep,
+        ie::PORT_RANGE_NUM_PORTS => Op::BlockSize,
+        ie::APPLICATION_ID => Op::NbarApp,
+        ie::INGRESS_VRF_ID => Op::IngressVrf,
+        ie::EGRESS_VRF_ID => Op::EgressVrf,
+        ie::OBSERVATION_POINT_ID => Op::ObsPointId,
+        ie::OBSERVATION_DOMAIN_ID => Op::ObsDomainId,
+        ie::FIRST_SWITCHED => Op::FirstUptime,
+        ie::LAST_SWITCHED => Op::LastUptime,
+        ie::FLOW_START_SECONDS => Op::FirstSec,
+        ie::FLOW_END_SECONDS => Op::LastSec,
+        ie::FLOW_START_MILLISECONDS => Op::FirstMs,
+        ie::FLOW_END_MILLISECONDS => Op::LastMs,
+        ie::FLOW_START_DELTA_MICROSECONDS => Op::FirstDeltaUs,
+        ie::FLOW_END_DELTA_MICROSECONDS => Op::LastDeltaUs,
+        ie::FLOW_DURATION_MILLISECONDS => Op::DurationMs,
+        ie::SYSTEM_INIT_TIME_MILLISECONDS => Op::SysInitMs,
+        ie::ICMP_TYPE => Op::IcmpTypeCode,
+        // nfcapd 1.7.1 ignores icmpTypeCodeIPv6 in v9 (verified: softflowd's ICMPv6 flows
+        // come out with port 0), and maps it for IPFIX.
+        ie::ICMP_TYPE_CODE_IPV6 if proto == Proto::Ipfix => Op::IcmpTypeCode,
+        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => Op::IcmpType,
+        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => Op::IcmpCode,
+        ie::FLOW_SAMPLER_ID | ie::SELECTOR_ID => Op::Selector,
+        ie::SAMPLING_INTERVAL | ie::FLOW_SAMPLER_RANDOM_INTERVAL => Op::SamplingInterval,
+        ie::SAMPLING_PACKET_INTERVAL => Op::PacketInterval,
+        ie::SAMPLING_PACKET_SPACE => Op::PacketSpace,
+        _ => Op::Ignore,
+    }
+}
+
+/// Big-endian unsigned value of a field: the usual widths directly, others byte by byte.
+#[inline(always)]
+fn uint(v: &[u8]) -> u64 {
+    match *v {
+        [a] => u64::from(a),
+        [a, b] => u64::from(u16::from_be_bytes([a, b])),
+        [a, b, c, d] => u64::from(u32::from_be_bytes([a, b, c, d])),
+        [a, b, c, d, e, f, g, h] => u64::from_be_bytes([a, b, c, d, e, f, g, h]),
+        _ => be_uint(v),
+    }
+}
+
+/// Applies one field value to the record or the pending values (inlined into the record
+/// loop: it runs for every field of every record).
+#[inline(always)]
+pub fn exec(op: Op, v: &[u8], r: &mut FlowRecord, p: &mut Pending) {
+    // Narrowing casts below keep the low bits, as nfcapd's copy of the low bytes does.
+    match op {
+        Op::Ignore => {}
+        Op::InBytes => r.in_bytes = uint(v),
+        Op::InPackets => r.in_packets = uint(v),
+        Op::Flows => r.flows = uint(v),
+        Op::Proto => r.proto = uint(v) as u8,
+        Op::SrcTos => r.src_tos = uint(v) as u8,
+        Op::TcpFlags => r.tcp_flags = uint(v) as u8,
+        Op::SrcPort => r.src_port = uint(v) as u16,
+        Op::DstPort => r.dst_port = uint(v) as u16,
+        Op::FwdStatus => r.fwd_status = uint(v) as u8,
+        Op::SrcAddr4 => set_ip(&mut r.src_addr, ip4(v)),
+        Op::DstAddr4 => set_ip(&mut r.dst_addr, ip4(v)),
+        Op::SrcAddr6 => set_ip(&mut r.src_addr, ip6(v)),
+        Op::DstAddr6 => set_ip(&mut r.dst_addr, ip6(v)),
+        Op::SrcMask => r.src_mask = uint(v) as u8,
+        Op::DstMask => r.dst_mask = uint(v) as u8,
+        Op::Input => r.input = uint(v) as u32,
+        Op::Output => r.output = uint(v) as u32,
+        Op::Dir => r.dir = uint(v) as u8,
+        Op::DstTos => r.dst_tos = uint(v) as u8,
+        Op::BiflowDir => r.biflow_dir = uint(v) as u8,
+        Op::EndReason => r.end_reason = uint(v) as u8,
+        Op::OutBytes => r.out_bytes = uint(v),
+        Op::OutPackets => r.out_packets = uint(v),
+        Op::SrcVlan => r.src_vlan = uint(v) as u32,
+        Op::DstVlan => r.dst_vlan = uint(v) as u32,
+        Op::SrcAs => r.src_as = uint(v) as u32,
+        Op::DstAs => r.dst_as = uint(v) as u32,
+        Op::BgpNextHop4 => set_ip(&mut r.bgp_next_hop, ip4(v)),
+        Op::BgpNextHop6 => set_ip(&mut r.bgp_next_hop, ip6(v)),
+        Op::IpNextHop4 => set_ip(&mut r.ip_next_hop, ip4(v)),
+        Op::IpNextHop6 => set_ip(&mut r.ip_next_hop, ip6(v)),
+        Op::Mpls(i) => {
+            if let Some(slot) = r.mpls.get_mut(usize::from(i)) {
+                *slot = uint(v) as u32;
             }
         }
-        ie::IN_SRC_MAC => r.in_src_mac = n & 0xffff_ffff_ffff,
-        ie::OUT_DST_MAC => r.out_dst_mac = n & 0xffff_ffff_ffff,
-        ie::IN_DST_MAC => r.in_dst_mac = n & 0xffff_ffff_ffff,
-        ie::OUT_SRC_MAC => r.out_src_mac = n & 0xffff_ffff_ffff,
-        ie::BGP_NEXT_ADJACENT_AS => r.next_as = n as u32,
-        ie::BGP_PREV_ADJACENT_AS => r.prev_as = n as u32,
-        ie::FIREWALL_EVENT | ie::NF_F_FW_EVENT => r.fw_event = n as u8,
-        ie::NF_F_FW_EXT_EVENT => r.fw_xevent = n as u16,
-        ie::FLOW_ID => r.conn_id = n as u32,
-        ie::OBSERVATION_TIME_MILLISECONDS => r.event_ms = n,
-        ie::POST_NAT_SRC_IPV4 | ie::NF_F_XLATE_SRC_ADDR_IPV4 => set_ip(&mut r.xlate_src_ip, ip4(v)),
-        ie::POST_NAT_DST_IPV4 | ie::NF_F_XLATE_DST_ADDR_IPV4 => set_ip(&mut r.xlate_dst_ip, ip4(v)),
-        ie::POST_NAT_SRC_IPV6 => set_ip(&mut r.xlate_src_ip, ip6(v)),
-        ie::POST_NAT_DST_IPV6 => set_ip(&mut r.xlate_dst_ip, ip6(v)),
-        ie::POST_NAPT_SRC_PORT | ie::NF_F_XLATE_SRC_PORT => r.xlate_src_port = n as u16,
-        ie::POST_NAPT_DST_PORT | ie::NF_F_XLATE_DST_PORT => r.xlate_dst_port = n as u16,
-        ie::NF_F_INGRESS_ACL_ID => acl(&mut r.ingress_acl, v),
-        ie::NF_F_EGRESS_ACL_ID => acl(&mut r.egress_acl, v),
-        ie::NF_F_USERNAME => set_c_str(&mut r.username, v),
-        ie::NAT_EVENT => r.nat_event = n as u8,
-        ie::NAT_POOL_ID => r.nat_pool_id = n as u32,
-        ie::PORT_RANGE_START => r.block_start = n as u16,
-        ie::PORT_RANGE_END => r.block_end = n as u16,
-        ie::PORT_RANGE_STEP_SIZE => r.block_step = n as u16,
-        ie::PORT_RANGE_NUM_PORTS => r.block_size = n as u16,
-        ie::APPLICATION_ID => {
+        Op::InSrcMac => r.in_src_mac = uint(v) & 0xffff_ffff_ffff,
+        Op::OutDstMac => r.out_dst_mac = uint(v) & 0xffff_ffff_ffff,
+        Op::InDstMac => r.in_dst_mac = uint(v) & 0xffff_ffff_ffff,
+        Op::OutSrcMac => r.out_src_mac = uint(v) & 0xffff_ffff_ffff,
+        Op::NextAs => r.next_as = uint(v) as u32,
+        Op::PrevAs => r.prev_as = uint(v) as u32,
+        Op::FwEvent => r.fw_event = uint(v) as u8,
+        Op::FwXevent => r.fw_xevent = uint(v) as u16,
+        Op::ConnId => r.conn_id = uint(v) as u32,
+        Op::EventMs => r.event_ms = uint(v),
+        Op::XlateSrc4 => set_ip(&mut r.xlate_src_ip, ip4(v)),
+        Op::XlateDst4 => set_ip(&mut r.xlate_dst_ip, ip4(v)),
+        Op::XlateSrc6 => set_ip(&mut r.xlate_src_ip, ip6(v)),
+        Op::XlateDst6 => set_ip(&mut r.xlate_dst_ip, ip6(v)),
+        Op::XlateSrcPort => r.xlate_src_port = uint(v) as u16,
+        Op::XlateDstPort => r.xlate_dst_port = uint(v) as u16,
+        Op::IngressAcl => acl(&mut r.ingress_acl, v),
+        Op::EgressAcl => acl(&mut r.egress_acl, v),
+        Op::Username => set_c_str(&mut r.username, v),
+        Op::NatEvent => r.nat_event = uint(v) as u8,
+        Op::NatPoolId => r.nat_pool_id = uint(v) as u32,
+        Op::BlockStart => r.block_start = uint(v) as u16,
+        Op::BlockEnd => r.block_end = uint(v) as u16,
+        Op::BlockStep => r.block_step = uint(v) as u16,
+        Op::BlockSize => r.block_size = uint(v) as u16,
+        Op::NbarApp => {
             let k = v.len().min(NBAR_APP_LEN);
             r.nbar_app = [0; NBAR_APP_LEN];
             r.nbar_app[..k].copy_from_slice(&v[..k]);
             r.nbar_app_len = k as u8;
         }
-        ie::INGRESS_VRF_ID => r.ingress_vrf = n as u32,
-        ie::EGRESS_VRF_ID => r.egress_vrf = n as u32,
-        ie::OBSERVATION_POINT_ID => r.obs_point_id = n,
-        ie::OBSERVATION_DOMAIN_ID => r.obs_domain_id = n as u32,
-        ie::FIRST_SWITCHED => p.first_uptime = Some(n),
-        ie::LAST_SWITCHED => p.last_uptime = Some(n),
-        ie::FLOW_START_SECONDS => p.first_sec = Some(n),
-        ie::FLOW_END_SECONDS => p.last_sec = Some(n),
-        ie::FLOW_START_MILLISECONDS => p.first_ms = Some(n),
-        ie::FLOW_END_MILLISECONDS => p.last_ms = Some(n),
-        ie::FLOW_START_DELTA_MICROSECONDS => p.first_delta_us = Some(n),
-        ie::FLOW_END_DELTA_MICROSECONDS => p.last_delta_us = Some(n),
-        ie::FLOW_DURATION_MILLISECONDS => p.duration_ms = Some(n),
-        ie::SYSTEM_INIT_TIME_MILLISECONDS => p.sys_init_ms = Some(n),
-        ie::ICMP_TYPE => p.icmp_type_code = Some(n as u16),
-        // nfcapd 1.7.1 ignores icmpTypeCodeIPv6 in v9 (verified: softflowd's ICMPv6 flows
-        // come out with port 0), and maps it for IPFIX.
-        ie::ICMP_TYPE_CODE_IPV6 if proto == Proto::Ipfix => p.icmp_type_code = Some(n as u16),
-        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => p.icmp_type = Some(n as u8),
-        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => p.icmp_code = Some(n as u8),
-        ie::FLOW_SAMPLER_ID | ie::SELECTOR_ID => p.selector = Some(n),
-        ie::SAMPLING_INTERVAL | ie::FLOW_SAMPLER_RANDOM_INTERVAL => p.sampling_interval = Some(n),
-        ie::SAMPLING_PACKET_INTERVAL => p.packet_interval = Some(n),
-        ie::SAMPLING_PACKET_SPACE => p.packet_space = Some(n),
-        _ => {}
+        Op::IngressVrf => r.ingress_vrf = uint(v) as u32,
+        Op::EgressVrf => r.egress_vrf = uint(v) as u32,
+        Op::ObsPointId => r.obs_point_id = uint(v),
+        Op::ObsDomainId => r.obs_domain_id = uint(v) as u32,
+        Op::FirstUptime => p.first_uptime = Some(uint(v)),
+        Op::LastUptime => p.last_uptime = Some(uint(v)),
+        Op::FirstSec => p.first_sec = Some(uint(v)),
+        Op::LastSec => p.last_sec = Some(uint(v)),
+        Op::FirstMs => p.first_ms = Some(uint(v)),
+        Op::LastMs => p.last_ms = Some(uint(v)),
+        Op::FirstDeltaUs => p.first_delta_us = Some(uint(v)),
+        Op::LastDeltaUs => p.last_delta_us = Some(uint(v)),
+        Op::DurationMs => p.duration_ms = Some(uint(v)),
+        Op::SysInitMs => p.sys_init_ms = Some(uint(v)),
+        Op::IcmpTypeCode => p.icmp_type_code = Some(uint(v) as u16),
+        Op::IcmpType => p.icmp_type = Some(uint(v) as u8),
+        Op::IcmpCode => p.icmp_code = Some(uint(v) as u8),
+        Op::Selector => p.selector = Some(uint(v)),
+        Op::SamplingInterval => p.sampling_interval = Some(uint(v)),
+        Op::PacketInterval => p.packet_interval = Some(uint(v)),
+        Op::PacketSpace => p.packet_space = Some(uint(v)),
     }
 }
 
@@ -211,5 +399,46 @@ pub fn finish(r: &mut FlowRecord, p: &Pending, tb: &TimeBase) {
                 u16::from(p.icmp_type.unwrap_or(0)) << 8 | u16::from(p.icmp_code.unwrap_or(0));
             r.src_port = 0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_of_any_width_keep_their_low_bytes() {
+        for v in [
+            &[][..],
+            &[7],
+            &[1, 2],
+            &[1, 2, 3],
+            &[1, 2, 3, 4],
+            &[1, 2, 3, 4, 5, 6],
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+            &[9, 1, 2, 3, 4, 5, 6, 7, 8],
+        ] {
+            assert_eq!(uint(v), be_uint(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn ops_follow_the_protocol() {
+        assert_eq!(op_of(ie::FLOW_END_REASON, Proto::V9), Op::Ignore);
+        assert_eq!(op_of(ie::FLOW_END_REASON, Proto::Ipfix), Op::EndReason);
+        assert_eq!(op_of(ie::ICMP_TYPE_CODE_IPV6, Proto::V9), Op::Ignore);
+        assert_eq!(op_of(ie::MPLS_LABEL_10, Proto::V9), Op::Mpls(9));
+        let mut r = FlowRecord::default();
+        let mut p = Pending::default();
+        exec(Op::Mpls(9), &[0, 0, 0x41], &mut r, &mut p);
+        exec(Op::SrcAddr4, &[10, 0, 0, 1, 5], &mut r, &mut p);
+        exec(Op::InBytes, &[1, 0], &mut r, &mut p);
+        assert_eq!(r.mpls[9], 0x41);
+        assert_eq!(
+            r.src_addr,
+            FlowRecord::default().src_addr,
+            "wrong length: ignored"
+        );
+        assert_eq!(r.in_bytes, 256);
     }
 }

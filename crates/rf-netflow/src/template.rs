@@ -6,13 +6,13 @@
 //! and of templates per exporter is capped, and nothing is allocated from a count that has not
 //! been checked against the bytes actually present.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rf_format::{ExtSet, ext_id};
 
 use crate::cursor::u16_at;
 use crate::error::DecodeError;
+use crate::fields::{Op, op_of};
 use crate::ie;
 
 /// Most fields a template may have (real exporters use < 100).
@@ -62,6 +62,23 @@ pub struct Template {
     pub ext: ExtSet,
     /// Whether records are NSEL/NEL events (firewall or NAT event field): nfcapd flags them.
     pub event: bool,
+    /// The template record exactly as it came off the wire. Parsing is a pure function of
+    /// these bytes, so a refresh carrying the same bytes needs no parsing at all
+    /// ([`Store::unchanged`]); exporters resend their templates often (nfreplay: before every
+    /// data set).
+    pub raw: Box<[u8]>,
+    /// What each field does with its value, in wire order (decided once, here, rather than
+    /// for every record).
+    pub(crate) plan: Vec<Step>,
+}
+
+/// One field of a template's decoding plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Step {
+    /// Encoded length, or [`ie::VARLEN`].
+    pub len: u16,
+    /// What the value does.
+    pub op: Op,
 }
 
 /// Which protocol a template belongs to; a few element mappings differ (nfcapd 1.7.1).
@@ -74,7 +91,7 @@ pub enum Proto {
 }
 
 impl Template {
-    fn new(id: u16, kind: Kind, fields: Vec<Field>, proto: Proto) -> Template {
+    fn new(id: u16, kind: Kind, fields: Vec<Field>, proto: Proto, raw: &[u8]) -> Template {
         let mut min_len = 0usize;
         let mut varlen = false;
         let mut ext = ExtSet::default();
@@ -93,6 +110,17 @@ impl Template {
                 event |= matches!(f.id, ie::FIREWALL_EVENT | ie::NF_F_FW_EVENT | ie::NAT_EVENT);
             }
         }
+        let plan = fields
+            .iter()
+            .map(|f| Step {
+                len: f.len,
+                op: if f.enterprise == 0 {
+                    op_of(f.id, proto)
+                } else {
+                    Op::Ignore
+                },
+            })
+            .collect();
         if kind == Kind::Data {
             ext.set(ext_id::GENERIC);
             // nfcapd stores the NEL event time in EXnatCommon when the template is a NAT one.
@@ -120,7 +148,14 @@ impl Template {
             varlen,
             ext,
             event,
+            raw: raw.into(),
+            plan,
         }
+    }
+
+    /// Whether this is an options template.
+    pub fn is_options(&self) -> bool {
+        matches!(self.kind, Kind::Options { .. })
     }
 }
 
@@ -206,12 +241,7 @@ pub fn parse_set(
     let mut off = 0usize;
     // Anything shorter than a template header is set padding.
     while body.len().saturating_sub(off) >= 4 {
-        let parsed = match (proto, options) {
-            (Proto::V9, false) => parse_v9_template(body, off, base),
-            (Proto::V9, true) => parse_v9_options(body, off, base),
-            (Proto::Ipfix, _) => parse_ipfix_template(body, off, base, options),
-        };
-        match parsed {
+        match parse_record(body, off, base, proto, options) {
             Ok((p, used)) => {
                 out.push(p);
                 off += used;
@@ -223,6 +253,26 @@ pub fn parse_set(
         }
     }
     (out, None)
+}
+
+/// Parses the template record at `off` of a template set body (see [`parse_set`]); returns it
+/// with the number of bytes it used. The result depends only on those bytes (and `proto`,
+/// `options`), never on what follows them.
+///
+/// # Errors
+/// A truncated or invalid record.
+pub fn parse_record(
+    body: &[u8],
+    off: usize,
+    base: usize,
+    proto: Proto,
+    options: bool,
+) -> Result<(Parsed, usize), DecodeError> {
+    match (proto, options) {
+        (Proto::V9, false) => parse_v9_template(body, off, base),
+        (Proto::V9, true) => parse_v9_options(body, off, base),
+        (Proto::Ipfix, _) => parse_ipfix_template(body, off, base, options),
+    }
 }
 
 fn check_id(id: u16, at: usize) -> Result<(), DecodeError> {
@@ -292,10 +342,11 @@ fn parse_v9_template(body: &[u8], off: usize, base: usize) -> Result<(Parsed, us
     }
     check_count(body, off + 4, count, 4, at)?;
     let fields = v9_fields(body, off + 4, count, base)?;
-    let p = off + 4 + 4 * count;
+    let used = 4 + 4 * count;
+    let raw = &body[off..off + used];
     Ok((
-        Parsed::Add(Template::new(id, Kind::Data, fields, Proto::V9)),
-        p - off,
+        Parsed::Add(Template::new(id, Kind::Data, fields, Proto::V9, raw)),
+        used,
     ))
 }
 
@@ -324,6 +375,7 @@ fn parse_v9_options(body: &[u8], off: usize, base: usize) -> Result<(Parsed, usi
         },
         fields,
         Proto::V9,
+        &body[off..off + used],
     );
     Ok((Parsed::Add(t), used))
 }
@@ -391,17 +443,23 @@ fn parse_ipfix_template(
         Kind::Data
     };
     Ok((
-        Parsed::Add(Template::new(id, kind, fields, Proto::Ipfix)),
+        Parsed::Add(Template::new(id, kind, fields, Proto::Ipfix, &body[off..p])),
         p - off,
     ))
 }
 
 /// Templates of all exporters, keyed by (exporter index, template id), with caps.
+///
+/// Exporter indices are dense (the decoder numbers exporters from 0), so each exporter has
+/// its own list of templates sorted by id: a lookup is an index and a binary search over at
+/// most [`MAX_TEMPLATES_PER_EXPORTER`] ids, with no hashing (the store is consulted for every
+/// data set and every template record an exporter resends).
 #[derive(Debug, Default)]
 pub struct Store {
     // Shared so a data set can hold its template while the decoder updates exporter state.
-    map: HashMap<(usize, u16), Arc<Template>>,
-    per_exporter: HashMap<usize, usize>,
+    by_exporter: Vec<Vec<(u16, Arc<Template>)>>,
+    /// Templates held in total.
+    total: usize,
     /// Total cap; 0 means [`MAX_TEMPLATES`].
     limit: usize,
 }
@@ -415,59 +473,84 @@ impl Store {
         }
     }
 
+    fn list(&self, exporter: usize) -> &[(u16, Arc<Template>)] {
+        self.by_exporter.get(exporter).map_or(&[], Vec::as_slice)
+    }
+
+    fn find(&self, exporter: usize, id: u16) -> Option<&Arc<Template>> {
+        let l = self.list(exporter);
+        l.binary_search_by_key(&id, |&(i, _)| i)
+            .ok()
+            .map(|i| &l[i].1)
+    }
+
     /// Adds or refreshes a template. Fails when a cap would be exceeded.
     pub fn insert(&mut self, exporter: usize, t: Template) -> Result<(), DecodeError> {
-        let key = (exporter, t.id);
-        if !self.map.contains_key(&key) {
-            let n = self.per_exporter.entry(exporter).or_insert(0);
-            let limit = if self.limit == 0 {
-                MAX_TEMPLATES
-            } else {
-                self.limit
-            };
-            if *n >= MAX_TEMPLATES_PER_EXPORTER || self.map.len() >= limit {
-                return Err(DecodeError::Limit("templates"));
-            }
-            *n += 1;
+        let limit = if self.limit == 0 {
+            MAX_TEMPLATES
+        } else {
+            self.limit
+        };
+        if self.by_exporter.len() <= exporter {
+            self.by_exporter.resize_with(exporter + 1, Vec::new);
         }
-        self.map.insert(key, Arc::new(t));
+        let l = &mut self.by_exporter[exporter];
+        match l.binary_search_by_key(&t.id, |&(i, _)| i) {
+            Ok(i) => l[i].1 = Arc::new(t),
+            Err(i) => {
+                if l.len() >= MAX_TEMPLATES_PER_EXPORTER || self.total >= limit {
+                    return Err(DecodeError::Limit("templates"));
+                }
+                l.insert(i, (t.id, Arc::new(t)));
+                self.total += 1;
+            }
+        }
         Ok(())
+    }
+
+    /// When the template record at the start of `rec` is byte for byte the one stored for
+    /// `exporter` (same id, same kind), the number of bytes it spans: refreshing with it would
+    /// change nothing, so it need not be parsed.
+    pub fn unchanged(&self, exporter: usize, id: u16, options: bool, rec: &[u8]) -> Option<usize> {
+        let t = self.find(exporter, id)?;
+        // A parsed record is never shorter than its 4-byte header; an empty `raw` (a template
+        // built by hand) must not match, or the caller would make no progress.
+        (t.raw.len() >= 4 && t.is_options() == options && rec.starts_with(&t.raw))
+            .then_some(t.raw.len())
     }
 
     /// The template `id` of `exporter`.
     pub fn get(&self, exporter: usize, id: u16) -> Option<Arc<Template>> {
-        self.map.get(&(exporter, id)).cloned()
+        self.find(exporter, id).cloned()
     }
 
     /// Removes one template.
     pub fn remove(&mut self, exporter: usize, id: u16) {
-        if self.map.remove(&(exporter, id)).is_some()
-            && let Some(n) = self.per_exporter.get_mut(&exporter)
+        if let Some(l) = self.by_exporter.get_mut(exporter)
+            && let Ok(i) = l.binary_search_by_key(&id, |&(i, _)| i)
         {
-            *n = n.saturating_sub(1);
+            l.remove(i);
+            self.total -= 1;
         }
     }
 
     /// Removes all data (or all options) templates of an exporter.
     pub fn remove_all(&mut self, exporter: usize, options: bool) {
-        let before = self.map.len();
-        self.map.retain(|&(e, _), t| {
-            e != exporter || matches!(t.kind, Kind::Options { .. }) != options
-        });
-        let removed = before - self.map.len();
-        if let Some(n) = self.per_exporter.get_mut(&exporter) {
-            *n = n.saturating_sub(removed);
+        if let Some(l) = self.by_exporter.get_mut(exporter) {
+            let before = l.len();
+            l.retain(|(_, t)| t.is_options() != options);
+            self.total -= before - l.len();
         }
     }
 
     /// Number of templates held.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.total
     }
 
     /// Whether no template is held.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.total == 0
     }
 }
 
@@ -541,13 +624,13 @@ mod tests {
     fn store_caps_templates() {
         let mut s = Store::default();
         for id in 0..MAX_TEMPLATES_PER_EXPORTER as u16 {
-            let t = Template::new(256 + id, Kind::Data, vec![], Proto::V9);
+            let t = Template::new(256 + id, Kind::Data, vec![], Proto::V9, &[]);
             s.insert(0, t).unwrap();
         }
-        let t = Template::new(60000, Kind::Data, vec![], Proto::V9);
+        let t = Template::new(60000, Kind::Data, vec![], Proto::V9, &[]);
         assert!(s.insert(0, t.clone()).is_err());
         // Refreshing an existing id is always allowed.
-        let t = Template::new(256, Kind::Data, vec![], Proto::V9);
+        let t = Template::new(256, Kind::Data, vec![], Proto::V9, &[]);
         assert!(s.insert(0, t).is_ok());
         s.remove(0, 256);
         assert_eq!(s.len(), MAX_TEMPLATES_PER_EXPORTER - 1);

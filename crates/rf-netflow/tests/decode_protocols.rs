@@ -444,6 +444,65 @@ fn v9_template_refresh_changes_layout() {
 }
 
 #[test]
+fn v9_resent_templates_take_effect_only_when_changed() {
+    // Exporters (nfreplay: before every data set) resend unchanged templates; the stored one
+    // is kept, and a changed one (same id) still replaces it, also when changed back.
+    let mut d = Decoder::default();
+    let t1 = v9_template(300, &[(8, 4), (1, 4)]);
+    let t2 = v9_template(300, &[(1, 8), (8, 4)]);
+    let rec1 = set(300, &B::default().bytes(&[1, 2, 3, 4]).u32(77).0);
+    let rec2 = set(300, &B::default().u64(1 << 40).bytes(&[5, 6, 7, 8]).0);
+    for seq in 0..3 {
+        let r = decode(&mut d, &v9_packet(seq, 0, &[t1.clone(), rec1.clone()])).unwrap();
+        assert_eq!(r[0].in_bytes, 77);
+    }
+    let r = decode(&mut d, &v9_packet(3, 0, &[t2.clone(), rec2.clone()])).unwrap();
+    assert_eq!(r[0].in_bytes, 1 << 40);
+    let r = decode(&mut d, &v9_packet(4, 0, &[t1, t2, rec2])).unwrap();
+    assert_eq!(r[0].src_addr, IpAddr::V4(Ipv4Addr::new(5, 6, 7, 8)));
+    assert_eq!(d.template_count(), 1);
+    assert_eq!(d.counters().bad_packets, 0);
+}
+
+#[test]
+fn v9_resent_bytes_of_other_kind_are_parsed() {
+    // An options template 300 whose 14 bytes are also the start of a valid data template 300:
+    // the data template must replace it, not be taken for a resend of it.
+    let mut d = Decoder::default();
+    let rec = B::default()
+        .u16(300)
+        .u16(4) // options: scope length 4; data: 4 fields
+        .u16(4) // options: option length 4; data: field 1 = protocol
+        .u16(1) // scope System, 4 bytes / field 1 length 1
+        .u16(4)
+        .u16(34) // samplingInterval, 4 bytes / field 2 = (4, 34)
+        .u16(4)
+        .0;
+    let opt_t = set(1, &rec);
+    let opt_d = set(300, &B::default().u32(0).u32(10).0);
+    assert!(
+        decode(&mut d, &v9_packet(0, 0, &[opt_t, opt_d]))
+            .unwrap()
+            .is_empty()
+    );
+    // Data template: (4,1) protocol, (4,34), (4,1) protocol, (8,4) srcaddr = 40 bytes of data.
+    let data_t = set(0, &B::default().bytes(&rec).u16(1).u16(8).u16(4).0);
+    let data = set(
+        300,
+        &B::default()
+            .u8(6)
+            .bytes(&[0; 34])
+            .u8(17)
+            .bytes(&[10, 0, 0, 9])
+            .0,
+    );
+    let r = decode(&mut d, &v9_packet(1, 0, &[data_t, data])).unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].proto, 17);
+    assert_eq!(r[0].src_addr, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 9)));
+}
+
+#[test]
 fn v9_options_sampling_applies_to_later_records() {
     let mut d = Decoder::default();
     // Options template 400: scope System (4 bytes), samplingInterval (4), algorithm (1).

@@ -582,35 +582,56 @@ fn swap_dirs(c: &mut Counters) {
     std::mem::swap(&mut c.in_bytes, &mut c.out_bytes);
 }
 
-fn hash_words(w: &[u64]) -> u64 {
+/// 32 well-mixed bits of a key's hash, kept in the table slot next to the entry index.
+fn key_hash(w: &[u64]) -> u32 {
     use std::hash::Hasher;
     let mut h = crate::stat::FastHasher::default();
     for &x in w {
         h.write_u64(x);
     }
-    h.finish()
+    (h.finish() >> 32) as u32
 }
 
-/// Aggregation cache, one per worker thread, merged at the end ([`Accumulator`]).
+/// The table's hash of a slot, computed from the slot alone: growing the table then never
+/// touches the keys (a cache miss per entry on millions of flows).
+fn slot_hash(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// A table slot: the key's 32-bit hash and the entry index.
+fn slot(h: u32, idx: usize) -> u64 {
+    // More than u32::MAX distinct flows cannot be held in memory anyway.
+    u64::from(h) << 32 | u64::from(u32::try_from(idx).unwrap_or(u32::MAX))
+}
+
+fn slot_index(s: u64) -> usize {
+    (s & 0xffff_ffff) as usize
+}
+
+fn same_words(a: &[u64], b: &[u64]) -> bool {
+    // A plain loop: the keys are a handful of words, too short for a `memcmp` call to pay.
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// One shard of an [`Aggregator`]: the keys whose hash falls into it.
 ///
 /// Memory is what makes `-a` over millions of distinct flows feasible: keys are stored once in
-/// a flat vector (`kw` words each), the hash table holds only entry indices, and an entry keeps
-/// counters and the location of its first record, about 120 bytes per flow instead of a whole
-/// record.
+/// a flat vector (`kw` words each), the hash table holds only a hash and an entry index per
+/// slot, and an entry keeps counters and the location of its first record, about 130 bytes per
+/// flow instead of a whole record.
 #[derive(Debug)]
-pub struct Aggregator {
+struct Shard {
     mode: Mode,
     /// Words per key (all keys of one mode have the same width); 0 before the first key.
     kw: usize,
-    table: hashbrown::HashTable<u32>,
+    table: hashbrown::HashTable<u64>,
     keys: Vec<u64>,
     accs: Vec<Acc>,
 }
 
-impl Aggregator {
-    /// An empty cache.
-    pub fn new(mode: Mode) -> Aggregator {
-        Aggregator {
+impl Shard {
+    fn new(mode: Mode) -> Shard {
+        Shard {
             mode,
             kw: 0,
             table: hashbrown::HashTable::new(),
@@ -628,12 +649,16 @@ impl Aggregator {
     }
 
     fn lookup(&self, k: &[u64]) -> Option<usize> {
+        let h = key_hash(k);
         let (keys, kw) = (&self.keys, self.kw);
         self.table
-            .find(hash_words(k), |&i| {
-                keys.get(i as usize * kw..(i as usize + 1) * kw) == Some(k)
+            .find(slot_hash(h), |&s| {
+                (s >> 32) as u32 == h
+                    && keys
+                        .get(slot_index(s) * kw..(slot_index(s) + 1) * kw)
+                        .is_some_and(|x| same_words(x, k))
             })
-            .map(|&i| i as usize)
+            .map(|&s| slot_index(s))
     }
 
     /// The entry for `k` (or for its reverse in bidir mode, flagged `true`).
@@ -651,36 +676,29 @@ impl Aggregator {
         if self.kw == 0 {
             self.kw = k.words().len();
         }
-        // More than u32::MAX distinct flows cannot be held in memory anyway.
-        let idx = u32::try_from(self.accs.len()).unwrap_or(u32::MAX);
+        let h = key_hash(k.words());
+        let s = slot(h, self.accs.len());
         self.keys.extend_from_slice(k.words());
         self.accs.push(a);
-        let (keys, kw) = (&self.keys, self.kw);
-        self.table.insert_unique(hash_words(k.words()), idx, |&i| {
-            hash_words(
-                keys.get(i as usize * kw..(i as usize + 1) * kw)
-                    .unwrap_or(&[]),
-            )
-        });
+        self.table
+            .insert_unique(slot_hash(h), s, |&s| slot_hash((s >> 32) as u32));
     }
 
     /// Re-keys entry `i` to `k` (the same bidir flow seen first in the other direction).
     fn rekey(&mut self, i: usize, k: &Key) {
-        let old = hash_words(self.key_of(i));
-        if let Ok(e) = self.table.find_entry(old, |&j| j as usize == i) {
+        let old = key_hash(self.key_of(i));
+        if let Ok(e) = self
+            .table
+            .find_entry(slot_hash(old), |&s| slot_index(s) == i)
+        {
             e.remove();
         }
         if let Some(slot) = self.keys.get_mut(i * self.kw..(i + 1) * self.kw) {
             slot.copy_from_slice(k.words());
         }
-        let (keys, kw) = (&self.keys, self.kw);
-        let idx = u32::try_from(i).unwrap_or(u32::MAX);
-        self.table.insert_unique(hash_words(k.words()), idx, |&j| {
-            hash_words(
-                keys.get(j as usize * kw..(j as usize + 1) * kw)
-                    .unwrap_or(&[]),
-            )
-        });
+        let h = key_hash(k.words());
+        self.table
+            .insert_unique(slot_hash(h), slot(h, i), |&s| slot_hash((s >> 32) as u32));
         if let Some(a) = self.accs.get_mut(i) {
             a.flip();
         }
@@ -697,13 +715,9 @@ impl Aggregator {
         Some((i, rev))
     }
 
-    /// Adds `r`, first seen at `at`.
-    fn add_record(&mut self, r: &FlowRecord, at: Loc) {
-        let key = match &self.mode {
-            Mode::FiveTuple | Mode::Bidir { .. } => five_tuple(r),
-            Mode::Custom(fields) => custom_key(r, fields),
-        };
-        match self.entry_for(&key, r.proto, at) {
+    /// Adds `r` with key `key`, first seen at `at`.
+    fn add_keyed(&mut self, key: &Key, r: &FlowRecord, at: Loc) {
+        match self.entry_for(key, r.proto, at) {
             Some((i, rev)) => {
                 if let Some(a) = self.accs.get_mut(i) {
                     a.add(r, rev);
@@ -713,25 +727,14 @@ impl Aggregator {
             None => {
                 let mut a = Acc::new(at);
                 a.add(r, false);
-                self.insert(&key, a);
+                self.insert(key, a);
             }
         }
     }
 
-    /// Number of aggregated flows.
-    pub fn len(&self) -> usize {
-        self.accs.len()
-    }
-
-    /// Whether nothing was aggregated.
-    pub fn is_empty(&self) -> bool {
-        self.accs.is_empty()
-    }
-
-    /// The aggregated flows in first-seen order, ready to be ranked and completed with their
-    /// first records.
-    pub fn finish(self) -> Aggregated {
-        let Aggregator {
+    /// The shard's flows (unordered).
+    fn finish(self) -> Vec<Done> {
+        let Shard {
             mode,
             kw,
             table,
@@ -739,23 +742,99 @@ impl Aggregator {
             accs,
         } = self;
         drop(table);
-        let mut order: Vec<u32> = (0..u32::try_from(accs.len()).unwrap_or(u32::MAX)).collect();
-        order.sort_unstable_by_key(|&i| accs.get(i as usize).map(|a| a.at));
         let swap = matches!(mode, Mode::Bidir { swap: true });
-        let entries = order
-            .iter()
-            .filter_map(|&i| {
-                let a = *accs.get(i as usize)?;
+        accs.iter()
+            .enumerate()
+            .map(|(i, &acc)| {
                 // The 5-tuple key's last word holds protocol and ports of the first record's
                 // direction: enough to decide -B's client/server swap without the record.
-                let swapped = swap
-                    && keys
-                        .get((i as usize + 1) * kw - 1)
-                        .is_some_and(|&w| needs_swap(w));
-                Some(Done { acc: a, swapped })
+                let swapped = swap && keys.get((i + 1) * kw - 1).is_some_and(|&w| needs_swap(w));
+                Done { acc, swapped }
             })
+            .collect()
+    }
+}
+
+/// Shards per aggregation cache: merging two caches merges shard by shard in parallel.
+const SHARDS: usize = 16;
+
+/// Aggregation cache, one per worker thread, merged at the end ([`Accumulator`]). Keys are
+/// spread over [`SHARDS`] independent tables by hash, so the end-of-scan merge of millions of
+/// flows runs on every thread instead of one.
+#[derive(Debug)]
+pub struct Aggregator {
+    mode: Mode,
+    shards: Vec<Shard>,
+}
+
+impl Aggregator {
+    /// An empty cache.
+    pub fn new(mode: Mode) -> Aggregator {
+        Aggregator {
+            shards: (0..SHARDS).map(|_| Shard::new(mode.clone())).collect(),
+            mode,
+        }
+    }
+
+    /// The shard of `k`. In bidir mode both directions of a flow must meet in one shard, so
+    /// the choice depends only on direction-independent parts of the 5-tuple.
+    fn shard_of(&self, k: &Key) -> usize {
+        let w = k.words();
+        let h = match (&self.mode, w) {
+            (Mode::Bidir { .. }, [s0, s1, d0, d1, p, ..]) => {
+                let ports = (p >> 16 & 0xffff) ^ (p & 0xffff);
+                (s0 ^ d0) ^ (s1 ^ d1) ^ ports ^ (p >> 32) << 40
+            }
+            _ => w.iter().fold(0u64, |h, &x| h.rotate_left(7) ^ x),
+        };
+        (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 60) as usize % SHARDS
+    }
+
+    /// Number of aggregated flows.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.accs.len()).sum()
+    }
+
+    /// Whether nothing was aggregated.
+    pub fn is_empty(&self) -> bool {
+        self.shards.iter().all(|s| s.accs.is_empty())
+    }
+
+    /// The aggregated flows in first-seen order, ready to be ranked and completed with their
+    /// first records.
+    pub fn finish(self) -> Aggregated {
+        use rayon::prelude::*;
+        let mut entries: Vec<Done> = self
+            .shards
+            .into_par_iter()
+            .flat_map_iter(Shard::finish)
             .collect();
-        Aggregated { mode, entries }
+        entries.par_sort_unstable_by_key(|e| e.acc.at);
+        Aggregated {
+            mode: self.mode,
+            entries,
+        }
+    }
+}
+
+impl Accumulator for Aggregator {
+    fn add(&mut self, r: &FlowRecord, at: Loc) {
+        let key = match &self.mode {
+            Mode::FiveTuple | Mode::Bidir { .. } => five_tuple(r),
+            Mode::Custom(fields) => custom_key(r, fields),
+        };
+        let n = self.shard_of(&key);
+        if let Some(s) = self.shards.get_mut(n) {
+            s.add_keyed(&key, r, at);
+        }
+    }
+
+    fn merge(&mut self, other: Aggregator) {
+        use rayon::prelude::*;
+        self.shards
+            .par_iter_mut()
+            .zip(other.shards.into_par_iter())
+            .for_each(|(a, b)| a.merge(b));
     }
 }
 
@@ -768,12 +847,8 @@ fn needs_swap(w: u64) -> bool {
         && ((sp < 1024 && dp >= 1024) || (sp < 32768 && dp >= 32768) || (sp < 49152 && dp >= 49152))
 }
 
-impl Accumulator for Aggregator {
-    fn add(&mut self, r: &FlowRecord, at: Loc) {
-        self.add_record(r, at);
-    }
-
-    fn merge(&mut self, other: Aggregator) {
+impl Shard {
+    fn merge(&mut self, other: Shard) {
         if self.accs.is_empty() {
             *self = other;
             return;

@@ -94,10 +94,14 @@ pub struct ScanReport {
     pub bytes_read: u64,
     /// Errors met (file named); reading continued with the next block or file.
     pub errors: Vec<String>,
+    /// Blocks not decoded because their summary (time range, protocols, address Bloom
+    /// filter) showed no record could pass.
+    pub blocks_skipped: u64,
 }
 
 struct BlockOut<P> {
     part: P,
+    skipped: bool,
     processed: u64,
     passed: u64,
     stats: FileStats,
@@ -138,6 +142,7 @@ fn run_block<P: Partial>(
         let n = file.block_summary(i).map_or(0, |s| u64::from(s.records));
         return BlockOut {
             part,
+            skipped: true,
             processed: n,
             passed: 0,
             stats: FileStats::default(),
@@ -211,6 +216,7 @@ fn run_block<P: Partial>(
     }
     BlockOut {
         part,
+        skipped: false,
         processed,
         passed,
         stats,
@@ -270,6 +276,7 @@ where
             let before = rep.processed;
             rep.processed += b.processed;
             rep.passed += b.passed;
+            rep.blocks_skipped += u64::from(b.skipped);
             rep.passed_stats.merge(&b.stats);
             if let Some(e) = b.error {
                 rep.errors.push(e);
@@ -358,8 +365,9 @@ impl<A: Accumulator> Partial for AtBlock<A> {
     }
 }
 
-/// Counts of one block read by [`scan_fold`]: processed, passed, their totals, an error.
-type BlockTally = (u64, u64, FileStats, Option<(Loc, String)>);
+/// Counts of one block read by [`scan_fold`]: processed, passed, skipped unread, the passed
+/// records' totals, an error.
+type BlockTally = (u64, u64, bool, FileStats, Option<(Loc, String)>);
 
 /// Files opened at a time by [`scan_fold`]: enough to spread blocks of small files over the
 /// threads, few enough to stay far below the open-file limit on a month of 5-minute files.
@@ -472,12 +480,13 @@ where
                         e,
                     )
                 });
-                (b.processed, b.passed, b.stats, err)
+                (b.processed, b.passed, b.skipped, b.stats, err)
             })
             .collect();
-        for (processed, passed, stats, err) in outs {
+        for (processed, passed, skipped, stats, err) in outs {
             rep.processed += processed;
             rep.passed += passed;
+            rep.blocks_skipped += u64::from(skipped);
             rep.passed_stats.merge(&stats);
             if let Some(e) = err {
                 errors.push(e);
@@ -686,11 +695,14 @@ mod tests {
         assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 3, 5, 7]);
         assert_eq!((rep.processed, rep.passed), (8, 4));
         // -t keeps only records completely inside the window.
-        let (seen, _) = ports(&files, &all, Some((5000, 8400)), None, false);
+        let (seen, rep) = ports(&files, &all, Some((5000, 8400)), None, false);
         assert_eq!(
             seen.iter().map(|s| s.0).collect::<Vec<_>>(),
             [5, 6, 7, 5, 6, 7]
         );
+        // Blocks of 7 records: only the first two of each file overlap the window; the other
+        // 3 + 1 are skipped unread by their summaries, and reported.
+        assert_eq!(rep.blocks_skipped, 4);
         // Filters see exact record numbers and the file ident in a sequential scan.
         let numbered = |_: &FlowRecord, c: &RecordCtx<'_>| c.record_no > 45 && c.ident == "unit";
         let (seen, _) = ports(&files, &numbered, None, None, true);

@@ -58,8 +58,8 @@ pub fn text(rep: &ScanReport, window: Option<(u64, u64)>, plain: bool) -> String
     }
     let _ = writeln!(
         out,
-        "Total flows processed: {}, passed: {}, Blocks skipped: 0, Bytes read: {}",
-        rep.processed, rep.passed, rep.bytes_read
+        "Total flows processed: {}, passed: {}, Blocks skipped: {}, Bytes read: {}",
+        rep.processed, rep.passed, rep.blocks_skipped, rep.bytes_read
     );
     out
 }

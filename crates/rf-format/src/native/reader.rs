@@ -43,9 +43,19 @@ fn map(file: &File) -> std::io::Result<memmap2::Mmap> {
     unsafe { memmap2::Mmap::map(file) }
 }
 
-/// A native file opened for reading (memory-mapped).
+thread_local! {
+    /// Block bytes read by the calling thread (see [`NativeFile::with_block`]).
+    static BLOCK_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A native file opened for reading: header and footer through a memory map, blocks with
+/// positioned reads.
 pub struct NativeFile {
     data: Data,
+    /// The open file, read block by block: pages read through a map stay in the process's
+    /// resident set until the file is closed, so a scan over many files would look (and be
+    /// accounted) as large as the files.
+    file: Option<File>,
     info: FileInfo,
     blocks: Vec<IndexEntry>,
     /// The file's name, added to every error (none for in-memory images).
@@ -71,7 +81,9 @@ impl NativeFile {
         } else {
             Data::Mapped(map(&file)?)
         };
-        NativeFile::from_data(data)
+        let mut f = NativeFile::from_data(data)?;
+        f.file = Some(file);
+        Ok(f)
     }
 
     /// Reads a native file image held in memory (for tests and for data that did not come
@@ -100,6 +112,7 @@ impl NativeFile {
         };
         Ok(NativeFile {
             data,
+            file: None,
             info,
             blocks: f.blocks,
             path: None,
@@ -132,8 +145,10 @@ impl FlowFile for NativeFile {
         cols: ColumnSet,
         out: &mut Vec<FlowRecord>,
     ) -> Result<()> {
-        let (e, data) = self.block_bytes(i)?;
-        block::decode(data, e.offset, e.summary.records, cols, out).map_err(|err| self.named(err))
+        self.with_block(i, |e, data| {
+            block::decode(data, e.offset, e.summary.records, cols, out)
+        })
+        .map_err(|err| self.named(err))
     }
 
     fn for_each_record(
@@ -142,27 +157,49 @@ impl FlowFile for NativeFile {
         cols: ColumnSet,
         f: &mut dyn FnMut(&FlowRecord),
     ) -> Result<()> {
-        let (e, data) = self.block_bytes(i)?;
-        block::for_each(data, e.offset, e.summary.records, cols, f).map_err(|err| self.named(err))
+        self.with_block(i, |e, data| {
+            block::for_each(data, e.offset, e.summary.records, cols, f)
+        })
+        .map_err(|err| self.named(err))
     }
 }
 
 impl NativeFile {
-    /// The index entry and bytes of block `i`.
-    fn block_bytes(&self, i: usize) -> Result<(&IndexEntry, &[u8])> {
+    /// Calls `f` with the index entry and bytes of block `i`.
+    fn with_block<T>(
+        &self,
+        i: usize,
+        f: impl FnOnce(&IndexEntry, &[u8]) -> Result<T>,
+    ) -> Result<T> {
         let e = self
             .blocks
             .get(i)
             .ok_or_else(|| Error::Unsupported(format!("block {i} of {}", self.blocks.len())))?;
-        // The footer parser checked that blocks tile the file up to the footer, so this range
-        // is inside the data; `get` keeps it panic-free regardless.
-        let start = e.offset as usize;
-        let data = self
-            .data
-            .bytes()
-            .get(start..start + e.len as usize)
-            .ok_or_else(|| Error::truncated(e.offset, "block beyond end of file"))?;
-        Ok((e, data))
+        let Some(file) = &self.file else {
+            // The footer parser checked that blocks tile the file up to the footer, so this
+            // range is inside the data; `get` keeps it panic-free regardless.
+            let start = e.offset as usize;
+            let data = self
+                .data
+                .bytes()
+                .get(start..start + e.len as usize)
+                .ok_or_else(|| Error::truncated(e.offset, "block beyond end of file"))?;
+            return f(e, data);
+        };
+        use std::os::unix::fs::FileExt;
+        // One buffer per thread, reused; taken out so a nested read gets its own.
+        let mut buf = BLOCK_BUF.with(|b| b.take());
+        // The index was checked against the file's length at open.
+        buf.resize(e.len as usize, 0);
+        let res = match file.read_exact_at(&mut buf, e.offset) {
+            Ok(()) => f(e, &buf),
+            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Err(Error::truncated(e.offset, "block beyond end of file"))
+            }
+            Err(err) => Err(Error::Io(err)),
+        };
+        BLOCK_BUF.with(|b| b.replace(buf));
+        res
     }
 
     /// `err` with the file's name, when it has one.

@@ -260,3 +260,77 @@ fn bad_filter_points_at_the_token() {
         "{err}"
     );
 }
+
+/// Local time honours TZ across daylight-saving changes and in zones with 30/45-minute
+/// offsets: every `%ts` printed equals what `date` (the C library's conversion) prints.
+#[test]
+fn local_time_matches_the_c_library_across_dst() {
+    use rf_format::FlowRecord;
+    use rf_format::native::{Writer, WriterOptions};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("dst");
+    // Every 7 minutes and 13 seconds around the 2026 European and 2026 Australian changes.
+    let starts: [u64; 3] = [1_774_738_800, 1_792_882_800, 1_775_318_400];
+    let mut secs = Vec::new();
+    for s in starts {
+        secs.extend((0..40).map(|k| s - 3 * 3600 + k * 433));
+    }
+    let mut w = Writer::create(&path, WriterOptions::default()).expect("create");
+    for &s in &secs {
+        let r = FlowRecord {
+            first_ms: s * 1000 + 250,
+            last_ms: s * 1000 + 250,
+            proto: 17,
+            in_packets: 1,
+            in_bytes: 64,
+            ..FlowRecord::default()
+        };
+        w.write(&r).expect("write");
+    }
+    w.finish().expect("finish");
+    for tz in [
+        "Europe/Berlin",
+        "Australia/Lord_Howe",
+        "Asia/Kathmandu",
+        "America/St_Johns",
+    ] {
+        if !std::path::Path::new("/usr/share/zoneinfo")
+            .join(tz)
+            .exists()
+        {
+            panic!("time zone data for {tz} is missing (install tzdata)");
+        }
+        let out = run(cmd("rfdump")
+            .env("TZ", tz)
+            .args(["-q", "-o", "fmt:%ts", "-r"])
+            .arg(&path));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let got: Vec<String> = stdout(&out).lines().map(|l| l.trim().to_string()).collect();
+        let mut date = std::process::Command::new("date");
+        date.env("TZ", tz)
+            .arg("-f")
+            .arg("-")
+            .arg("+%Y-%m-%d %H:%M:%S.250");
+        let input: String = secs.iter().map(|s| format!("@{s}\n")).collect();
+        let want = {
+            use std::io::Write as _;
+            let mut child = date
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("date");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("write");
+            let o = child.wait_with_output().expect("date output");
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(got, want, "TZ={tz}");
+    }
+}

@@ -73,10 +73,8 @@ pub fn write_addr<W: Write + ?Sized>(out: &mut W, ip: IpAddr) -> fmt::Result {
     }
 }
 
-/// Dotted quad, digit by digit (the formatter's generic path is the costliest part of
-/// printing an IPv4 flow).
-fn write_ipv4<W: Write + ?Sized>(out: &mut W, a: std::net::Ipv4Addr) -> fmt::Result {
-    let mut buf = [0u8; 15];
+/// The dotted quad of `a` as ASCII bytes in `buf`; returns the length.
+fn ipv4_bytes(a: std::net::Ipv4Addr, buf: &mut [u8; 15]) -> usize {
     let mut n = 0;
     for (i, o) in a.octets().into_iter().enumerate() {
         if i > 0 {
@@ -94,15 +92,33 @@ fn write_ipv4<W: Write + ?Sized>(out: &mut W, a: std::net::Ipv4Addr) -> fmt::Res
         buf[n] = b'0' + o % 10;
         n += 1;
     }
-    // ASCII digits and dots only.
-    out.write_str(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+    n
 }
 
-/// Appends `v` right-aligned in `w` columns (`%*llu`), without the formatter.
-pub fn pad_uint<W: Write + ?Sized>(out: &mut W, v: u64, w: usize) -> fmt::Result {
+/// Appends ASCII bytes to a string (no UTF-8 validation pass: every byte is below 0x80).
+pub fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.extend(bytes.iter().map(|&b| char::from(b & 0x7f)));
+}
+
+/// Appends an IPv4 address right-aligned in `w` columns.
+pub fn push_ipv4_right(out: &mut String, a: std::net::Ipv4Addr, w: usize) {
+    let mut buf = [0u8; 15];
+    let n = ipv4_bytes(a, &mut buf);
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(n)));
+    push_ascii(out, &buf[..n]);
+}
+
+/// Appends `v` in decimal, left-aligned in `w` columns (`%-*u`).
+pub fn push_uint_left(out: &mut String, v: u64, w: usize) {
     let mut buf = [0u8; 20];
+    let digits = decimal(v, &mut buf);
+    push_ascii(out, digits);
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(digits.len())));
+}
+
+/// The decimal digits of `v`, written at the end of `buf`.
+fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
-    let mut v = v;
     loop {
         i -= 1;
         buf[i] = b'0' + (v % 10) as u8;
@@ -111,8 +127,23 @@ pub fn pad_uint<W: Write + ?Sized>(out: &mut W, v: u64, w: usize) -> fmt::Result
             break;
         }
     }
+    &buf[i..]
+}
+
+/// Dotted quad, digit by digit (the formatter's generic path is the costliest part of
+/// printing an IPv4 flow).
+fn write_ipv4<W: Write + ?Sized>(out: &mut W, a: std::net::Ipv4Addr) -> fmt::Result {
+    let mut buf = [0u8; 15];
+    let n = ipv4_bytes(a, &mut buf);
+    // ASCII digits and dots only.
+    out.write_str(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+}
+
+/// Appends `v` right-aligned in `w` columns (`%*llu`), without the formatter.
+pub fn pad_uint<W: Write + ?Sized>(out: &mut W, v: u64, w: usize) -> fmt::Result {
+    let mut buf = [0u8; 20];
     // ASCII digits only.
-    pad_left(out, std::str::from_utf8(&buf[i..]).unwrap_or_default(), w)
+    pad_left(out, std::str::from_utf8(decimal(v, &mut buf)).unwrap_or_default(), w)
 }
 
 fn write_ipv6<W: Write + ?Sized>(out: &mut W, a: Ipv6Addr) -> fmt::Result {
@@ -282,7 +313,27 @@ pub fn write_duration<W: Write + ?Sized>(out: &mut W, ms: u64, plain: bool) -> f
     if days > 0 {
         write!(out, "{days:2}d {h:02}:{m:02}:{s:02}.{milli:03}")
     } else {
-        write!(out, "    {h:02}:{m:02}:{s:02}.{milli:03}")
+        // Digit by digit: every printed record has one (h < 24 here).
+        let d = |v: u64| b'0' + (v % 10) as u8;
+        let text = [
+            b' ',
+            b' ',
+            b' ',
+            b' ',
+            d(h / 10),
+            d(h),
+            b':',
+            d(m / 10),
+            d(m),
+            b':',
+            d(s / 10),
+            d(s),
+            b'.',
+            d(milli / 100),
+            d(milli / 10),
+            d(milli),
+        ];
+        out.write_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 
@@ -303,9 +354,31 @@ thread_local! {
     /// Last second rendered and its `YYYY-MM-DD hh:mm:ss` text: flows arrive clustered in
     /// time, so this skips the time-zone conversion for most records.
     static LAST_SECOND: Cell<Option<(i64, [u8; 19])>> = const { Cell::new(None) };
+    /// The 900-second slot and UTC offset last looked up (see `local_offset`).
+    static LAST_OFFSET: Cell<Option<(i64, i32)>> = const { Cell::new(None) };
 }
 
 /// `YYYY-MM-DD hh:mm:ss` of `secs` since the epoch in local time (`TZ` honoured).
+/// The local UTC offset (seconds) at `secs`. Since 1972 every zone's offsets are multiples of
+/// 15 minutes and changes happen on local whole or half hours, so rules only change on a
+/// quarter hour of UTC: the offset is looked up once per 900-second slot, not per record.
+/// (tests/rfdump_cli.rs checks this against the C library across DST changes.)
+fn local_offset(secs: i64) -> i32 {
+    let slot = secs.div_euclid(900);
+    if let Some((s, off)) = LAST_OFFSET.with(Cell::get)
+        && s == slot
+    {
+        return off;
+    }
+    let off = chrono::DateTime::from_timestamp(secs, 0).map_or(0, |t| {
+        Local
+            .offset_from_utc_datetime(&t.naive_utc())
+            .local_minus_utc()
+    });
+    LAST_OFFSET.with(|c| c.set(Some((slot, off))));
+    off
+}
+
 fn local_datetime(secs: i64) -> [u8; 19] {
     if let Some((s, text)) = LAST_SECOND.with(Cell::get)
         && s == secs
@@ -313,20 +386,35 @@ fn local_datetime(secs: i64) -> [u8; 19] {
         return text;
     }
     let mut text = *b"1970-01-01 00:00:00";
-    if let Some(dt) = Local.timestamp_opt(secs, 0).earliest() {
-        let mut w = StackStr::<32>::default();
-        let ok = write!(
-            w,
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-            dt.year(),
-            dt.month(),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second()
-        );
-        if ok.is_ok() && w.len == text.len() {
-            text.copy_from_slice(w.as_str().as_bytes());
+    let local = secs.checked_add(i64::from(local_offset(secs)));
+    if let Some(dt) = local.and_then(|l| chrono::DateTime::from_timestamp(l, 0)) {
+        let dt = dt.naive_utc();
+        let (y, mo, d) = (dt.year(), dt.month(), dt.day());
+        let (h, mi, se) = (dt.hour(), dt.minute(), dt.second());
+        if (0..=9999).contains(&y) {
+            let y = y as u32;
+            let dig = |v: u32| b'0' + (v % 10) as u8;
+            text = [
+                dig(y / 1000),
+                dig(y / 100),
+                dig(y / 10),
+                dig(y),
+                b'-',
+                dig(mo / 10),
+                dig(mo),
+                b'-',
+                dig(d / 10),
+                dig(d),
+                b' ',
+                dig(h / 10),
+                dig(h),
+                b':',
+                dig(mi / 10),
+                dig(mi),
+                b':',
+                dig(se / 10),
+                dig(se),
+            ];
         }
     }
     LAST_SECOND.with(|c| c.set(Some((secs, text))));

@@ -63,8 +63,13 @@ pub fn addr_text(a: IpAddr, long_v6: bool) -> fields::StackStr<48> {
 
 /// Appends an address right-aligned in 16 columns (39 with `long_v6`).
 pub fn addr_col(out: &mut String, a: IpAddr, long_v6: bool) {
-    let s = addr_text(a, long_v6);
     let w = if long_v6 { 39 } else { 16 };
+    if let IpAddr::V4(v4) = a {
+        // The common case, written straight into the line.
+        fields::push_ipv4_right(out, v4, w);
+        return;
+    }
+    let s = addr_text(a, long_v6);
     let _ = fields::pad_left(out, s.as_str(), w);
 }
 

@@ -464,6 +464,13 @@ impl Format {
         let _ = crate::fields::pad_right(out, port, 5);
     }
 
+    /// `addr:port` with a numeric port, allocation-free (the `line` format's hot path).
+    fn addr_num_port(&self, out: &mut String, a: IpAddr, port: u16) {
+        addr_col(out, a, self.opts.long_v6);
+        out.push(if a.is_ipv6() { '.' } else { ':' });
+        crate::fields::push_uint_left(out, u64::from(port), 5);
+    }
+
     fn token(&self, t: Tok, r: &FlowRecord, seq: u64, out: &mut String) {
         let plain = self.opts.plain;
         let v6 = self.opts.long_v6;
@@ -517,7 +524,8 @@ impl Format {
                 addr_col(out, r.dst_addr, v6);
                 out.push_str("(..)");
             }
-            Tok::Sap => self.addr_port(out, r.src_addr, &r.src_port.to_string()),
+            Tok::Sap => self.addr_num_port(out, r.src_addr, r.src_port),
+            Tok::Dap if !r.is_icmp() => self.addr_num_port(out, r.dst_addr, r.dst_port),
             Tok::Dap => self.addr_port(out, r.dst_addr, &dst_port_text(r)),
             Tok::Gsap | Tok::Gdap => {
                 let (a, p) = if t == Tok::Gsap {

@@ -143,7 +143,11 @@ fn write_ipv4<W: Write + ?Sized>(out: &mut W, a: std::net::Ipv4Addr) -> fmt::Res
 pub fn pad_uint<W: Write + ?Sized>(out: &mut W, v: u64, w: usize) -> fmt::Result {
     let mut buf = [0u8; 20];
     // ASCII digits only.
-    pad_left(out, std::str::from_utf8(decimal(v, &mut buf)).unwrap_or_default(), w)
+    pad_left(
+        out,
+        std::str::from_utf8(decimal(v, &mut buf)).unwrap_or_default(),
+        w,
+    )
 }
 
 fn write_ipv6<W: Write + ?Sized>(out: &mut W, a: Ipv6Addr) -> fmt::Result {

@@ -390,7 +390,62 @@ pub fn parse(arg: &str) -> Result<StatRequest, String> {
 #[derive(Debug, Default)]
 pub struct StatPartial {
     specs: Vec<(&'static [Field], bool)>,
-    maps: Vec<FastMap<Key, Counters>>,
+    maps: Vec<KeyMap>,
+}
+
+/// Counters per key. Keys that fit 56 bits with their protocol (IPv4 addresses, ports, AS
+/// numbers, MACs...) live in a map with 8-byte keys, one cache line per entry; IPv6 keys and
+/// wider values in a second map.
+#[derive(Debug, Default)]
+struct KeyMap {
+    small: FastMap<u64, Counters>,
+    big: FastMap<Key, Counters>,
+}
+
+impl KeyMap {
+    #[inline]
+    fn entry(&mut self, k: Key) -> &mut Counters {
+        if !k.v6 && k.v < 1 << 56 {
+            let small = (k.v as u64) << 8 | u64::from(k.proto);
+            self.small.entry(small).or_insert(Counters::EMPTY)
+        } else {
+            self.big.entry(k).or_insert(Counters::EMPTY)
+        }
+    }
+
+    fn merge(&mut self, other: KeyMap) {
+        merge_map(&mut self.small, other.small);
+        merge_map(&mut self.big, other.big);
+    }
+
+    /// All entries with their full keys.
+    fn into_map(self) -> FastMap<Key, Counters> {
+        let mut m = self.big;
+        m.reserve(self.small.len());
+        for (k, c) in self.small {
+            let key = Key {
+                v: u128::from(k >> 8),
+                v6: false,
+                proto: k as u8,
+            };
+            m.insert(key, c);
+        }
+        m
+    }
+}
+
+/// Adds the counters of `theirs` into `mine`.
+fn merge_map<K: std::hash::Hash + Eq>(
+    mine: &mut FastMap<K, Counters>,
+    theirs: FastMap<K, Counters>,
+) {
+    if mine.is_empty() {
+        *mine = theirs;
+        return;
+    }
+    for (k, c) in theirs {
+        mine.entry(k).or_insert(Counters::EMPTY).merge(&c);
+    }
 }
 
 impl StatPartial {
@@ -398,20 +453,14 @@ impl StatPartial {
     pub fn new(specs: &[StatSpec]) -> StatPartial {
         StatPartial {
             specs: specs.iter().map(|s| (s.ty.fields, s.by_proto)).collect(),
-            maps: specs.iter().map(|_| FastMap::default()).collect(),
+            maps: specs.iter().map(|_| KeyMap::default()).collect(),
         }
     }
 
     /// Merges a later partial into this one.
     pub fn merge(&mut self, later: StatPartial) {
         for (mine, theirs) in self.maps.iter_mut().zip(later.maps) {
-            if mine.is_empty() {
-                *mine = theirs;
-                continue;
-            }
-            for (k, c) in theirs {
-                mine.entry(k).or_insert(Counters::EMPTY).merge(&c);
-            }
+            mine.merge(theirs);
         }
     }
 }
@@ -422,9 +471,7 @@ impl Partial for StatPartial {
             let proto = if *by_proto { r.proto } else { 0 };
             for f in fields.iter() {
                 let (v, v6) = f.get(r);
-                map.entry(Key { v, v6, proto })
-                    .or_insert(Counters::EMPTY)
-                    .add(r);
+                map.entry(Key { v, v6, proto }).add(r);
             }
         }
     }
@@ -719,7 +766,7 @@ fn other_style(
 
 /// The maps of a finished scan, paired with their specs for printing.
 pub fn into_maps(p: StatPartial) -> Vec<FastMap<Key, Counters>> {
-    p.maps
+    p.maps.into_iter().map(KeyMap::into_map).collect()
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 //! The exact texts (protocol table, widths, rounding) were checked against the installed
 //! nfdump 1.7.1; see `reference/nfdump-cli.md` §3.4–3.6.
 
-use std::cell::Cell;
 use std::fmt::{self, Write};
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -114,6 +113,12 @@ pub fn push_uint_left(out: &mut String, v: u64, w: usize) {
     let digits = decimal(v, &mut buf);
     push_ascii(out, digits);
     out.extend(std::iter::repeat_n(' ', w.saturating_sub(digits.len())));
+}
+
+/// Appends `v` in decimal.
+pub fn push_u64(out: &mut String, v: u64) {
+    let mut buf = [0u8; 20];
+    push_ascii(out, decimal(v, &mut buf));
 }
 
 /// The decimal digits of `v`, written at the end of `buf`.
@@ -354,12 +359,19 @@ impl fmt::Display for Seconds {
     }
 }
 
+/// Seconds remembered with their text: the flows of a block span a few minutes and `ts`/`te`
+/// alternate, so a small direct-mapped cache catches nearly every lookup.
+const SECOND_CACHE: usize = 1024;
+/// Quarter hours remembered with their UTC offset.
+const OFFSET_CACHE: usize = 16;
+
 thread_local! {
-    /// Last second rendered and its `YYYY-MM-DD hh:mm:ss` text: flows arrive clustered in
-    /// time, so this skips the time-zone conversion for most records.
-    static LAST_SECOND: Cell<Option<(i64, [u8; 19])>> = const { Cell::new(None) };
-    /// The 900-second slot and UTC offset last looked up (see `local_offset`).
-    static LAST_OFFSET: Cell<Option<(i64, i32)>> = const { Cell::new(None) };
+    /// Seconds rendered and their `YYYY-MM-DD hh:mm:ss` text, by `secs % SECOND_CACHE`.
+    static SECONDS: std::cell::RefCell<[(i64, [u8; 19]); SECOND_CACHE]> =
+        const { std::cell::RefCell::new([(i64::MIN, [0; 19]); SECOND_CACHE]) };
+    /// 900-second slots and their UTC offsets (see `local_offset`).
+    static OFFSETS: std::cell::RefCell<[(i64, i32); OFFSET_CACHE]> =
+        const { std::cell::RefCell::new([(i64::MIN, 0); OFFSET_CACHE]) };
 }
 
 /// `YYYY-MM-DD hh:mm:ss` of `secs` since the epoch in local time (`TZ` honoured).
@@ -369,9 +381,8 @@ thread_local! {
 /// (tests/rfdump_cli.rs checks this against the C library across DST changes.)
 fn local_offset(secs: i64) -> i32 {
     let slot = secs.div_euclid(900);
-    if let Some((s, off)) = LAST_OFFSET.with(Cell::get)
-        && s == slot
-    {
+    let at = slot.rem_euclid(OFFSET_CACHE as i64) as usize;
+    if let Some(off) = OFFSETS.with(|c| c.borrow().get(at).filter(|e| e.0 == slot).map(|e| e.1)) {
         return off;
     }
     let off = chrono::DateTime::from_timestamp(secs, 0).map_or(0, |t| {
@@ -379,14 +390,17 @@ fn local_offset(secs: i64) -> i32 {
             .offset_from_utc_datetime(&t.naive_utc())
             .local_minus_utc()
     });
-    LAST_OFFSET.with(|c| c.set(Some((slot, off))));
+    OFFSETS.with(|c| {
+        if let Some(e) = c.borrow_mut().get_mut(at) {
+            *e = (slot, off);
+        }
+    });
     off
 }
 
 fn local_datetime(secs: i64) -> [u8; 19] {
-    if let Some((s, text)) = LAST_SECOND.with(Cell::get)
-        && s == secs
-    {
+    let at = secs.rem_euclid(SECOND_CACHE as i64) as usize;
+    if let Some(text) = SECONDS.with(|c| c.borrow().get(at).filter(|e| e.0 == secs).map(|e| e.1)) {
         return text;
     }
     let mut text = *b"1970-01-01 00:00:00";
@@ -421,7 +435,11 @@ fn local_datetime(secs: i64) -> [u8; 19] {
             ];
         }
     }
-    LAST_SECOND.with(|c| c.set(Some((secs, text))));
+    SECONDS.with(|c| {
+        if let Some(e) = c.borrow_mut().get_mut(at) {
+            *e = (secs, text);
+        }
+    });
     text
 }
 

@@ -148,28 +148,35 @@ pub fn render(o: &mut String, r: &FlowRecord) -> std::fmt::Result {
     fields::write_addr(o, r.src_addr)?;
     o.push(',');
     fields::write_addr(o, r.dst_addr)?;
-    write!(o, ",{},{},", r.src_port, r.dst_port)?;
+    o.push(',');
+    fields::push_u64(o, r.src_port.into());
+    o.push(',');
+    fields::push_u64(o, r.dst_port.into());
+    o.push(',');
     fields::write_proto(o, r.proto, false)?;
     o.push(',');
     fields::write_tcp_flags(o, r.tcp_flags)?;
-    write!(
-        o,
-        ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},",
-        r.fwd_status,
-        r.src_tos,
+    o.push(',');
+    // Plain decimals written digit by digit: the generic formatter is the costliest part.
+    for v in [
+        u64::from(r.fwd_status),
+        u64::from(r.src_tos),
         r.in_packets,
         r.in_bytes,
         r.out_packets,
         r.out_bytes,
-        r.input,
-        r.output,
-        r.src_as,
-        r.dst_as,
-        r.src_mask,
-        r.dst_mask,
-        r.dst_tos,
-        r.dir
-    )?;
+        u64::from(r.input),
+        u64::from(r.output),
+        u64::from(r.src_as),
+        u64::from(r.dst_as),
+        u64::from(r.src_mask),
+        u64::from(r.dst_mask),
+        u64::from(r.dst_tos),
+        u64::from(r.dir),
+    ] {
+        fields::push_u64(o, v);
+        o.push(',');
+    }
     let has = |id| r.ext.has(id);
     let nh = if has(ext_id::IP_NEXT_HOP_V4) || has(ext_id::IP_NEXT_HOP_V6) {
         r.ip_next_hop
@@ -187,7 +194,11 @@ pub fn render(o: &mut String, r: &FlowRecord) -> std::fmt::Result {
         NO_ADDR
     };
     fields::write_addr(o, nhb)?;
-    write!(o, ",{},{},", r.src_vlan, r.dst_vlan)?;
+    o.push(',');
+    fields::push_u64(o, r.src_vlan.into());
+    o.push(',');
+    fields::push_u64(o, r.dst_vlan.into());
+    o.push(',');
     // Most records have no MAC, MPLS or latency data: the zero texts are constants.
     for mac in [r.in_src_mac, r.out_dst_mac, r.in_dst_mac, r.out_src_mac] {
         if mac == 0 {

@@ -422,9 +422,6 @@ where
     let mut errors: Vec<(Loc, String)> = Vec::new();
     for (chunk_no, chunk) in opts.files.chunks(FOLD_FILES).enumerate() {
         let base = chunk_no * FOLD_FILES;
-        if opts.progress {
-            eprint!("\rReading file {}/{}", base + 1, total);
-        }
         // Open the chunk's files, pre-select by time window, count them in the report.
         let mut open: Vec<(u32, &PathBuf, Box<dyn FlowFile>)> = Vec::new();
         for (k, path) in chunk.iter().enumerate() {
@@ -452,10 +449,20 @@ where
             .enumerate()
             .flat_map(|(k, (_, _, f))| (0..f.block_count()).map(move |i| (k, i)))
             .collect();
+        // Progress: the highest file number whose blocks are being read, as workers finish
+        // blocks (files are read concurrently here, not one after the other).
+        let shown = std::sync::atomic::AtomicUsize::new(0);
         let outs: Vec<BlockTally> = units
             .into_par_iter()
             .map(|(k, i)| {
                 let (n, path, f) = &open[k];
+                if opts.progress {
+                    let file_no = *n as usize + 1;
+                    let prev = shown.fetch_max(file_no, std::sync::atomic::Ordering::Relaxed);
+                    if file_no > prev {
+                        eprint!("\rReading file {file_no}/{total}");
+                    }
+                }
                 let slot_no = rayon::current_thread_index().unwrap_or(threads);
                 let slot = &slots[slot_no.min(threads)];
                 let mut guard = slot

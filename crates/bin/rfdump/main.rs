@@ -67,7 +67,11 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let plan = config::plan(&args)?;
     let filter = &plan.filter;
+    let any = filter.is_any();
     let pred = |r: &rf_format::FlowRecord, c: &rf_query::engine::RecordCtx<'_>| {
+        if any {
+            return true;
+        }
         let ctx = rf_filter::Context {
             ident: Some(c.ident),
             record_no: c.record_no,

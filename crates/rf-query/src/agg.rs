@@ -732,26 +732,17 @@ impl Shard {
         }
     }
 
-    /// The shard's flows (unordered).
-    fn finish(self) -> Vec<Done> {
-        let Shard {
-            mode,
-            kw,
-            table,
-            keys,
-            accs,
-        } = self;
-        drop(table);
-        let swap = matches!(mode, Mode::Bidir { swap: true });
-        accs.iter()
-            .enumerate()
-            .map(|(i, &acc)| {
-                // The 5-tuple key's last word holds protocol and ports of the first record's
-                // direction: enough to decide -B's client/server swap without the record.
-                let swapped = swap && keys.get((i + 1) * kw - 1).is_some_and(|&w| needs_swap(w));
-                Done { acc, swapped }
-            })
-            .collect()
+    /// Entry `i` with its `-B` swap decision.
+    fn done(&self, i: usize) -> Option<Done> {
+        let acc = *self.accs.get(i)?;
+        // The 5-tuple key's last word holds protocol and ports of the first record's
+        // direction: enough to decide -B's client/server swap without the record.
+        let swapped = matches!(self.mode, Mode::Bidir { swap: true })
+            && self
+                .keys
+                .get((i + 1) * self.kw - 1)
+                .is_some_and(|&w| needs_swap(w));
+        Some(Done { acc, swapped })
     }
 }
 
@@ -800,19 +791,21 @@ impl Aggregator {
         self.shards.iter().all(|s| s.accs.is_empty())
     }
 
-    /// The aggregated flows in first-seen order, ready to be ranked and completed with their
-    /// first records.
-    pub fn finish(self) -> Aggregated {
-        use rayon::prelude::*;
-        let mut entries: Vec<Done> = self
-            .shards
-            .into_par_iter()
-            .flat_map_iter(Shard::finish)
-            .collect();
-        entries.par_sort_unstable_by_key(|e| e.acc.at);
+    /// The aggregated flows, ready to be ranked and completed with their first records.
+    pub fn finish(mut self) -> Aggregated {
+        let mut offsets = Vec::with_capacity(self.shards.len() + 1);
+        let mut n = 0;
+        for sh in &mut self.shards {
+            // The lookup table is not needed any more: give its memory back before output.
+            sh.table = hashbrown::HashTable::new();
+            offsets.push(n);
+            n += sh.accs.len();
+        }
+        offsets.push(n);
         Aggregated {
             mode: self.mode,
-            entries,
+            shards: self.shards,
+            offsets,
         }
     }
 }
@@ -879,58 +872,98 @@ struct Done {
     swapped: bool,
 }
 
-/// Finished aggregation: entries in first-seen order. The output records are built from each
-/// entry's first record (read again by location) and its counters, see [`Aggregated::record`].
+/// Finished aggregation. Entries are numbered across the shards; the output records are
+/// built from each entry's first record (read again by location) and its counters, see
+/// [`Aggregated::record`].
 #[derive(Debug)]
 pub struct Aggregated {
     mode: Mode,
-    entries: Vec<Done>,
+    shards: Vec<Shard>,
+    /// Number of the first entry of each shard, and the total at the end.
+    offsets: Vec<usize>,
 }
+
+/// How an entry ranks: smaller is better (`value` already inverted for descending orders),
+/// ties by first appearance.
+type RankKey = (u64, Loc);
 
 impl Aggregated {
     /// Number of aggregated flows.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.offsets.last().copied().unwrap_or(0)
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
-    /// Where entry `i`'s first record lies.
-    pub fn first_at(&self, i: usize) -> Loc {
-        self.entries.get(i).map(|e| e.acc.at).unwrap_or_default()
+    fn get(&self, id: usize) -> Option<Done> {
+        let s = self.offsets.partition_point(|&o| o <= id).checked_sub(1)?;
+        self.shards.get(s)?.done(id - self.offsets.get(s)?)
     }
 
-    /// Entry indices ranked by `order` (`asc` ascending), ties in first-seen order; only the
+    /// Every entry with its (shard-local) data, numbered.
+    fn all(&self) -> impl Iterator<Item = (usize, Done)> + '_ {
+        self.shards
+            .iter()
+            .zip(&self.offsets)
+            .flat_map(|(sh, &o)| (0..sh.accs.len()).filter_map(move |i| Some((o + i, sh.done(i)?))))
+    }
+
+    /// Where entry `id`'s first record lies.
+    pub fn first_at(&self, id: usize) -> Loc {
+        self.get(id).map(|e| e.acc.at).unwrap_or_default()
+    }
+
+    /// The entries in first-seen order (the listing order without `-O`).
+    pub fn first_seen_order(&self) -> Vec<usize> {
+        use rayon::prelude::*;
+        let mut v: Vec<(Loc, u32)> = self
+            .all()
+            .map(|(id, d)| (d.acc.at, u32::try_from(id).unwrap_or(u32::MAX)))
+            .collect();
+        v.par_sort_unstable();
+        v.into_iter().map(|(_, id)| id as usize).collect()
+    }
+
+    /// Entry ids ranked by `order` (`asc` ascending), ties in first-seen order; only the
     /// first `top` (0 = all). Values are those of the printed record (after `-B` swapping).
     pub fn rank(&self, order: Order, asc: bool, top: usize) -> Vec<usize> {
-        let val = |i: usize| {
-            self.entries.get(i).map_or(0, |e| {
-                let mut c = e.acc.c;
-                if e.swapped {
-                    swap_dirs(&mut c);
-                }
-                c.value(order)
-            })
+        let key = |d: &Done| -> RankKey {
+            let mut c = d.acc.c;
+            if d.swapped {
+                swap_dirs(&mut c);
+            }
+            let v = c.value(order);
+            (if asc { v } else { u64::MAX - v }, d.acc.at)
         };
-        let mut idx: Vec<(u64, usize)> = (0..self.entries.len()).map(|i| (val(i), i)).collect();
-        let cmp = |a: &(u64, usize), b: &(u64, usize)| {
-            let by_val = if asc { a.0.cmp(&b.0) } else { b.0.cmp(&a.0) };
-            by_val.then(a.1.cmp(&b.1))
-        };
-        if top > 0 && top < idx.len() {
-            idx.select_nth_unstable_by(top - 1, cmp);
-            idx.truncate(top);
+        if top == 0 || top >= self.len() {
+            let mut all: Vec<(RankKey, usize)> = self.all().map(|(id, d)| (key(&d), id)).collect();
+            all.sort_unstable();
+            return all.into_iter().map(|(_, id)| id).collect();
         }
-        idx.sort_unstable_by(cmp);
-        idx.into_iter().map(|(_, i)| i).collect()
+        // The best `top` in one pass: a heap holding the worst kept entry on top.
+        let mut heap: std::collections::BinaryHeap<(RankKey, usize)> =
+            std::collections::BinaryHeap::with_capacity(top + 1);
+        for (id, d) in self.all() {
+            let k = key(&d);
+            if heap.len() < top {
+                heap.push((k, id));
+            } else if heap.peek().is_some_and(|w| (k, id) < *w) {
+                heap.pop();
+                heap.push((k, id));
+            }
+        }
+        heap.into_sorted_vec()
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect()
     }
 
     /// The output record of entry `i`, given its first record.
     pub fn record(&self, i: usize, first: &FlowRecord) -> FlowRecord {
-        let Some(e) = self.entries.get(i) else {
+        let Some(e) = self.get(i) else {
             return first.clone();
         };
         let mut r = match &self.mode {
@@ -997,7 +1030,8 @@ mod tests {
         }
         a.merge(b);
         let done = a.finish();
-        (0..done.len())
+        done.first_seen_order()
+            .into_iter()
             .map(|i| done.record(i, &recs[done.first_at(i).pos as usize]))
             .collect()
     }
@@ -1090,6 +1124,29 @@ mod tests {
             first_ms: 1000 * pk,
             last_ms: 1000 * pk + u64::from(d),
             ..FlowRecord::default()
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass top-N ranking equals the first N of the full ranking, ties included.
+        #[test]
+        fn top_n_is_the_prefix_of_the_full_ranking(
+            recs in proptest::collection::vec(
+                (0u8..8, 0u8..8, 0u8..8, 0u8..8, 0u8..3, 1u64..5), 0..80),
+            top in 1usize..20,
+            asc in proptest::bool::ANY,
+        ) {
+            let recs: Vec<FlowRecord> = recs.into_iter().map(small_record).collect();
+            let mut a = Aggregator::new(Mode::FiveTuple);
+            for (i, r) in recs.iter().enumerate() {
+                a.add(r, Loc { pos: i as u32, ..Loc::default() });
+            }
+            let done = a.finish();
+            for order in [Order::Bytes, Order::Flows, Order::Bps] {
+                let full = done.rank(order, asc, 0);
+                let part = done.rank(order, asc, top);
+                proptest::prop_assert_eq!(&full[..top.min(full.len())], &part[..]);
+            }
         }
     }
 

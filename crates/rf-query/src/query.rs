@@ -430,14 +430,14 @@ fn emit_aggregated(
         }
         return Ok(());
     }
-    let n = if q.top == 0 {
-        a.len()
-    } else {
-        q.top.min(a.len())
-    };
-    let locs: Vec<Loc> = (0..n).map(|i| a.first_at(i)).collect();
-    engine::fetch(files, &locs, |i, first| {
-        put(q, &a.record(i, first), out, sink, sink_err)
+    let mut ids = a.first_seen_order();
+    if q.top > 0 {
+        ids.truncate(q.top);
+    }
+    let locs: Vec<Loc> = ids.iter().map(|&i| a.first_at(i)).collect();
+    engine::fetch(files, &locs, |k, first| match ids.get(k) {
+        Some(&i) => put(q, &a.record(i, first), out, sink, sink_err),
+        None => Ok(()),
     })
 }
 

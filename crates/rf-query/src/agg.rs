@@ -1127,16 +1127,27 @@ mod tests {
         }
     }
 
+    /// Random small flows (few distinct keys, so aggregation merges and ranks tie often).
+    fn flows(
+        max_packets: u64,
+        n: usize,
+    ) -> impl proptest::strategy::Strategy<Value = Vec<FlowRecord>> {
+        use proptest::strategy::Strategy as _;
+        proptest::collection::vec(
+            (0u8..8, 0u8..8, 0u8..8, 0u8..8, 0u8..3, 1u64..max_packets),
+            0..n,
+        )
+        .prop_map(|v| v.into_iter().map(small_record).collect())
+    }
+
     proptest::proptest! {
         /// The one-pass top-N ranking equals the first N of the full ranking, ties included.
         #[test]
         fn top_n_is_the_prefix_of_the_full_ranking(
-            recs in proptest::collection::vec(
-                (0u8..8, 0u8..8, 0u8..8, 0u8..8, 0u8..3, 1u64..5), 0..80),
+            recs in flows(5, 80),
             top in 1usize..20,
             asc in proptest::bool::ANY,
         ) {
-            let recs: Vec<FlowRecord> = recs.into_iter().map(small_record).collect();
             let mut a = Aggregator::new(Mode::FiveTuple);
             for (i, r) in recs.iter().enumerate() {
                 a.add(r, Loc { pos: i as u32, ..Loc::default() });
@@ -1155,8 +1166,7 @@ mod tests {
         /// accumulators, the result equals aggregating them in reading order in one cache.
         #[test]
         fn any_order_and_split_equals_one_pass(
-            recs in proptest::collection::vec(
-                (0u8..8, 0u8..8, 0u8..8, 0u8..8, 0u8..3, 1u64..50), 0..60),
+            recs in flows(50, 60),
             cut in 0usize..60,
             mode_pick in 0u8..4,
             shuffle in proptest::collection::vec(0usize..1000, 0..60),
@@ -1167,7 +1177,6 @@ mod tests {
                 2 => Mode::Bidir { swap: true },
                 _ => Mode::Custom(parse_list("srcip4/24,proto").unwrap().fields),
             };
-            let recs: Vec<FlowRecord> = recs.into_iter().map(small_record).collect();
             let mut order: Vec<usize> = (0..recs.len()).collect();
             for (k, s) in shuffle.iter().enumerate().take(order.len()) {
                 let j = s % order.len();

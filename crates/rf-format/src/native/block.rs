@@ -34,6 +34,7 @@ pub struct BlockEncoder {
     dir: Vec<u8>,
     payload: Vec<u8>,
     hashes: Vec<u64>,
+    bloom_table: Vec<u64>,
 }
 
 impl BlockEncoder {
@@ -135,7 +136,7 @@ impl BlockEncoder {
         if recs.is_empty() {
             s.min_first_ms = 0;
         }
-        s.addr_bloom = Some(bloom::build(&mut self.hashes));
+        s.addr_bloom = Some(bloom::build_with(&mut self.hashes, &mut self.bloom_table));
         s
     }
 }

@@ -35,6 +35,8 @@ pub struct BlockEncoder {
     payload: Vec<u8>,
     hashes: Vec<u64>,
     bloom_table: Vec<u64>,
+    addr_scratch: codec::AddrScratch,
+    lz: Vec<u8>,
 }
 
 impl BlockEncoder {
@@ -46,7 +48,7 @@ impl BlockEncoder {
 
     fn add_column(&mut self, id: u16, encoding: u8, codec: u8) {
         let start = self.payload.len();
-        let used = codec::compress(&self.raw, codec, &mut self.payload);
+        let used = codec::compress_with(&self.raw, codec, &mut self.lz, &mut self.payload);
         self.dir.put_u16(id);
         self.dir.push(encoding);
         self.dir.push(used);
@@ -73,14 +75,14 @@ impl BlockEncoder {
             let encoding = match c.kind {
                 Kind::Int { get, .. } => {
                     self.ints.clear();
-                    get(recs, &mut self.ints);
-                    codec::encode_ints(&self.ints, &mut self.raw);
+                    let (min, max) = get(recs, &mut self.ints);
+                    codec::encode_ints_in(&self.ints, min, max, &mut self.raw);
                     ENC_INT
                 }
                 Kind::Addr { get, .. } => {
                     self.addrs.clear();
                     get(recs, &mut self.addrs);
-                    codec::encode_addrs(&self.addrs, &mut self.raw);
+                    codec::encode_addrs_with(&self.addrs, &mut self.addr_scratch, &mut self.raw);
                     ENC_ADDR
                 }
                 Kind::Bytes { get, .. } => {

@@ -18,8 +18,9 @@ pub(crate) enum Kind {
     /// the per-record loop is compiled for each field instead of calling through a pointer
     /// for every value.
     Int {
-        /// Appends the field of every record to the vector.
-        get: fn(&[FlowRecord], &mut Vec<u64>),
+        /// Appends the field of every record to the vector; returns the smallest and the
+        /// largest value appended (`(u64::MAX, 0)` for no records).
+        get: fn(&[FlowRecord], &mut Vec<u64>) -> (u64, u64),
         /// Stores the values into the records; `false` when one does not fit the field.
         set: fn(&mut [FlowRecord], &[u64]) -> bool,
     },
@@ -55,7 +56,16 @@ macro_rules! column_def {
             id: $id,
             name: $name,
             kind: Kind::Int {
-                get: |rs, out| out.extend(rs.iter().map(|r| u64::from(r.$($f)+))),
+                get: |rs, out| {
+                    let (mut lo, mut hi) = (u64::MAX, 0);
+                    out.extend(rs.iter().map(|r| {
+                        let v = u64::from(r.$($f)+);
+                        lo = lo.min(v);
+                        hi = hi.max(v);
+                        v
+                    }));
+                    (lo, hi)
+                },
                 set: |rs, vs| {
                     let mut ok = true;
                     for (r, &v) in rs.iter_mut().zip(vs) {

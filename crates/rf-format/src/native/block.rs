@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use super::bloom;
 use super::codec::{self, ENC_ADDR, ENC_BYTES, ENC_INT};
-use super::columns::{COLUMNS, ColumnSet, Kind, by_id, non_default_mask};
+use super::columns::{COLUMNS, ColumnSet, Kind, by_id};
 use super::layout::{
     BLOCK_HEADER_LEN, BLOCK_TAG, ByteReader, COLUMN_ENTRY_LEN, MAX_BLOCK_RECORDS, PutLe,
 };
@@ -41,9 +41,16 @@ pub struct BlockEncoder {
 
 impl BlockEncoder {
     /// Encodes `recs` (1..=[`MAX_BLOCK_RECORDS`] of them) as one block appended to `out`, and
-    /// returns its summary.
-    pub fn encode(&mut self, recs: &[FlowRecord], codec: u8, out: &mut Vec<u8>) -> BlockSummary {
-        self.encode_with(recs, codec, &[], out)
+    /// returns its summary. `present` is the `Presence` mask of `recs` (the writer gathers
+    /// it as records arrive): a column left out of it must hold only defaults.
+    pub fn encode(
+        &mut self,
+        recs: &[FlowRecord],
+        present: u128,
+        codec: u8,
+        out: &mut Vec<u8>,
+    ) -> BlockSummary {
+        self.encode_with(recs, present, codec, &[], out)
     }
 
     fn add_column(&mut self, id: u16, encoding: u8, codec: u8) {
@@ -59,6 +66,7 @@ impl BlockEncoder {
     fn encode_with(
         &mut self,
         recs: &[FlowRecord],
+        present: u128,
         codec: u8,
         #[cfg(test)] extra: &[ExtraColumn<'_>],
         #[cfg(not(test))] _extra: &[()],
@@ -67,9 +75,8 @@ impl BlockEncoder {
         self.dir.clear();
         self.payload.clear();
         let mut ncols = 0u16;
-        // Columns whose every value is the default are left out: sparse NSEL, MPLS or MAC
-        // fields then cost nothing, and a reader fills in the default.
-        let present = recs.iter().fold(0u128, |m, r| m | non_default_mask(r));
+        // Columns whose every value is the default (not in `present`) are left out: sparse
+        // NSEL, MPLS or MAC fields then cost nothing, and a reader fills in the default.
         for c in COLUMNS.iter().filter(|c| present >> c.id & 1 != 0) {
             self.raw.clear();
             let encoding = match c.kind {
@@ -146,7 +153,9 @@ impl BlockEncoder {
 /// Test hook: encodes a block with extra, unknown columns appended.
 #[cfg(test)]
 pub fn encode_with_extra(recs: &[FlowRecord], extra: &[ExtraColumn<'_>], out: &mut Vec<u8>) {
-    BlockEncoder::default().encode_with(recs, super::layout::CODEC_LZ4, extra, out);
+    let mut p = super::columns::Presence::default();
+    recs.iter().for_each(|r| p.add(r));
+    BlockEncoder::default().encode_with(recs, p.mask(), super::layout::CODEC_LZ4, extra, out);
 }
 
 /// One parsed column directory entry.

@@ -40,16 +40,20 @@ pub struct BlockEncoder {
 }
 
 impl BlockEncoder {
-    /// Encodes `recs` (1..=[`MAX_BLOCK_RECORDS`] of them) as one block appended to `out`, and
-    /// returns its summary. `present` is the `Presence` mask of `recs` (the writer gathers
-    /// it as records arrive): a column left out of it must hold only defaults.
-    pub fn encode(
+    /// Encodes `recs` (1..=[`MAX_BLOCK_RECORDS`] of them) as one block written to `out`, and
+    /// returns its summary and length. `present` is the `Presence` mask of `recs` (the writer
+    /// gathers it as records arrive): a column left out of it must hold only defaults. The
+    /// block's parts go to `out` as they are, without being assembled in a buffer first.
+    ///
+    /// # Errors
+    /// Errors of `out`; a block over 4 GiB.
+    pub fn encode<W: std::io::Write>(
         &mut self,
         recs: &[FlowRecord],
         present: u128,
         codec: u8,
-        out: &mut Vec<u8>,
-    ) -> BlockSummary {
+        out: &mut W,
+    ) -> Result<(BlockSummary, u32)> {
         self.encode_with(recs, present, codec, &[], out)
     }
 
@@ -63,15 +67,15 @@ impl BlockEncoder {
         self.dir.put_u32(self.raw.len() as u32);
     }
 
-    fn encode_with(
+    fn encode_with<W: std::io::Write>(
         &mut self,
         recs: &[FlowRecord],
         present: u128,
         codec: u8,
         #[cfg(test)] extra: &[ExtraColumn<'_>],
         #[cfg(not(test))] _extra: &[()],
-        out: &mut Vec<u8>,
-    ) -> BlockSummary {
+        out: &mut W,
+    ) -> Result<(BlockSummary, u32)> {
         self.dir.clear();
         self.payload.clear();
         let mut ncols = 0u16;
@@ -111,20 +115,23 @@ impl BlockEncoder {
         }
 
         let body_len = self.dir.len() + self.payload.len();
-        let start = out.len();
-        out.extend_from_slice(&BLOCK_TAG);
-        out.put_u32(recs.len() as u32);
-        out.put_u16(ncols);
-        out.put_u16(0);
-        out.put_u32(body_len as u32);
+        let total = u32::try_from(BLOCK_HEADER_LEN + body_len)
+            .map_err(|_| Error::Unsupported("block larger than 4 GiB".into()))?;
+        let mut head = Vec::with_capacity(BLOCK_HEADER_LEN);
+        head.extend_from_slice(&BLOCK_TAG);
+        head.put_u32(recs.len() as u32);
+        head.put_u16(ncols);
+        head.put_u16(0);
+        head.put_u32(body_len as u32);
         let mut crc = crc32fast::Hasher::new();
-        crc.update(&out[start..]);
+        crc.update(&head);
         crc.update(&self.dir);
         crc.update(&self.payload);
-        out.put_u32(crc.finalize());
-        out.extend_from_slice(&self.dir);
-        out.extend_from_slice(&self.payload);
-        self.summary(recs)
+        head.put_u32(crc.finalize());
+        out.write_all(&head)?;
+        out.write_all(&self.dir)?;
+        out.write_all(&self.payload)?;
+        Ok((self.summary(recs), total))
     }
 
     fn summary(&mut self, recs: &[FlowRecord]) -> BlockSummary {
@@ -155,7 +162,9 @@ impl BlockEncoder {
 pub fn encode_with_extra(recs: &[FlowRecord], extra: &[ExtraColumn<'_>], out: &mut Vec<u8>) {
     let mut p = super::columns::Presence::default();
     recs.iter().for_each(|r| p.add(r));
-    BlockEncoder::default().encode_with(recs, p.mask(), super::layout::CODEC_LZ4, extra, out);
+    BlockEncoder::default()
+        .encode_with(recs, p.mask(), super::layout::CODEC_LZ4, extra, out)
+        .expect("a Vec takes any block");
 }
 
 /// One parsed column directory entry.

@@ -114,7 +114,6 @@ pub struct Writer<W: Write = TempFile> {
     /// The columns the records in `buf` need.
     present: Presence,
     enc: BlockEncoder,
-    scratch: Vec<u8>,
     footer: Footer,
 }
 
@@ -174,7 +173,6 @@ impl<W: Write> Writer<W> {
             buf: Vec::with_capacity(block_records.min(1 << 16)),
             present: Presence::default(),
             enc: BlockEncoder::default(),
-            scratch: Vec::new(),
             footer: Footer {
                 ident: opts.ident,
                 created,
@@ -230,14 +228,10 @@ impl<W: Write> Writer<W> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        self.scratch.clear();
         let present = self.present.mask();
-        let summary = self
+        let (summary, len) = self
             .enc
-            .encode(&self.buf, present, self.codec, &mut self.scratch);
-        let len = u32::try_from(self.scratch.len())
-            .map_err(|_| Error::Unsupported("block larger than 4 GiB".into()))?;
-        self.out.write_all(&self.scratch)?;
+            .encode(&self.buf, present, self.codec, &mut self.out)?;
         self.footer.blocks.push(IndexEntry {
             offset: self.pos,
             len,

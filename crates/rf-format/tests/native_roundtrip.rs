@@ -519,3 +519,82 @@ fn blocks_decode_in_parallel_to_the_same_records() {
         .collect();
     assert_eq!(parts.concat(), recs);
 }
+
+/// The writer's output is pinned byte for byte: these checksums were taken from the writer
+/// before its encoder was reworked for speed, so the rework (and any later one) provably
+/// writes the same files. A deliberate format change has to update them.
+#[test]
+fn output_bytes_are_pinned() {
+    // (seed, records, family, sparse %, block records, lz4)
+    let cases: [(u64, usize, u8, u64, usize, bool); 8] = [
+        (1, 20_000, 0, 0, 8192, true),
+        (2, 20_000, 1, 50, 8192, true),
+        (3, 20_000, 2, 95, 8192, true),
+        (4, 3_000, 2, 30, 1000, false),
+        (5, 500, 0, 100, 64, true),
+        (6, 300, 2, 0, 1, true),
+        (7, 9_000, 2, 99, 4096, true),
+        (8, 0, 0, 0, 8192, true),
+    ];
+    let mut got = Vec::new();
+    for (seed, n, family, sparse, block_records, lz4) in cases {
+        let recs = records(seed, n, family, sparse);
+        let compression = if lz4 {
+            Compression::Lz4
+        } else {
+            Compression::None
+        };
+        let opts = WriterOptions {
+            compression,
+            block_records,
+            ident: "pinned".into(),
+        };
+        let mut w = Writer::new(Vec::new(), opts).unwrap();
+        w.set_created(1_700_000_000);
+        for r in &recs {
+            w.write(r).unwrap();
+        }
+        let (_, bytes) = w.finish_into_inner().unwrap();
+        got.push((bytes.len(), crc32fast::hash(&bytes)));
+    }
+    // Collector-shaped records: few distinct hosts (Bloom filters sized by distinct count),
+    // mostly narrow integers, several blocks.
+    let plain: Vec<FlowRecord> = (0..50_000u32)
+        .map(|i| {
+            let x = i.wrapping_mul(2_654_435_761);
+            FlowRecord {
+                nfversion: 9,
+                first_ms: 1_700_000_000_000 + u64::from(i) * 3 + u64::from(x % 50),
+                last_ms: 1_700_000_000_500 + u64::from(i) * 3 + u64::from(x % 9000),
+                src_addr: IpAddr::V4(Ipv4Addr::from_bits(0x0a00_0000 | (x % (300 + i / 100)))),
+                dst_addr: IpAddr::V4(Ipv4Addr::from_bits(0xc0a8_0000 | ((x >> 20) % 40))),
+                src_port: (1024 + x % 5000) as u16,
+                dst_port: [53, 80, 443][i as usize % 3],
+                proto: [6, 17][i as usize % 2],
+                in_packets: u64::from(1 + x % 30),
+                in_bytes: u64::from(40 + x % 1400),
+                received_ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+                ..FlowRecord::default()
+            }
+        })
+        .collect();
+    let mut w = Writer::new(Vec::new(), WriterOptions::default()).unwrap();
+    w.set_created(1_700_000_000);
+    for r in &plain {
+        w.write(r).unwrap();
+    }
+    let (_, bytes) = w.finish_into_inner().unwrap();
+    got.push((bytes.len(), crc32fast::hash(&bytes)));
+    let want: [(usize, u32); 9] = [
+        (9_431_366, 558_167_153),
+        (7_897_183, 4_149_587_917),
+        (1_702_152, 1_037_412_393),
+        (1_895_225, 2_525_904_396),
+        (8_565, 3_723_771_495),
+        (789_119, 2_624_955_957),
+        (311_217, 1_203_205_236),
+        (245, 2_626_099_400),
+        (281_937, 3_091_388_802),
+    ];
+    assert_eq!(got, want);
+}

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use super::bloom;
 use super::codec::{self, ENC_ADDR, ENC_BYTES, ENC_INT};
-use super::columns::{COLUMNS, ColumnSet, Kind, by_id, non_default_mask};
+use super::columns::{COLUMNS, ColumnSet, Kind, by_id};
 use super::layout::{
     BLOCK_HEADER_LEN, BLOCK_TAG, ByteReader, COLUMN_ENTRY_LEN, MAX_BLOCK_RECORDS, PutLe,
 };
@@ -34,18 +34,32 @@ pub struct BlockEncoder {
     dir: Vec<u8>,
     payload: Vec<u8>,
     hashes: Vec<u64>,
+    bloom_table: Vec<u64>,
+    addr_scratch: codec::AddrScratch,
+    lz: Vec<u8>,
 }
 
 impl BlockEncoder {
-    /// Encodes `recs` (1..=[`MAX_BLOCK_RECORDS`] of them) as one block appended to `out`, and
-    /// returns its summary.
-    pub fn encode(&mut self, recs: &[FlowRecord], codec: u8, out: &mut Vec<u8>) -> BlockSummary {
-        self.encode_with(recs, codec, &[], out)
+    /// Encodes `recs` (1..=[`MAX_BLOCK_RECORDS`] of them) as one block written to `out`, and
+    /// returns its summary and length. `present` is the `Presence` mask of `recs` (the writer
+    /// gathers it as records arrive): a column left out of it must hold only defaults. The
+    /// block's parts go to `out` as they are, without being assembled in a buffer first.
+    ///
+    /// # Errors
+    /// Errors of `out`; a block over 4 GiB.
+    pub fn encode<W: std::io::Write>(
+        &mut self,
+        recs: &[FlowRecord],
+        present: u128,
+        codec: u8,
+        out: &mut W,
+    ) -> Result<(BlockSummary, u32)> {
+        self.encode_with(recs, present, codec, &[], out)
     }
 
     fn add_column(&mut self, id: u16, encoding: u8, codec: u8) {
         let start = self.payload.len();
-        let used = codec::compress(&self.raw, codec, &mut self.payload);
+        let used = codec::compress_with(&self.raw, codec, &mut self.lz, &mut self.payload);
         self.dir.put_u16(id);
         self.dir.push(encoding);
         self.dir.push(used);
@@ -53,33 +67,33 @@ impl BlockEncoder {
         self.dir.put_u32(self.raw.len() as u32);
     }
 
-    fn encode_with(
+    fn encode_with<W: std::io::Write>(
         &mut self,
         recs: &[FlowRecord],
+        present: u128,
         codec: u8,
         #[cfg(test)] extra: &[ExtraColumn<'_>],
         #[cfg(not(test))] _extra: &[()],
-        out: &mut Vec<u8>,
-    ) -> BlockSummary {
+        out: &mut W,
+    ) -> Result<(BlockSummary, u32)> {
         self.dir.clear();
         self.payload.clear();
         let mut ncols = 0u16;
-        // Columns whose every value is the default are left out: sparse NSEL, MPLS or MAC
-        // fields then cost nothing, and a reader fills in the default.
-        let present = recs.iter().fold(0u128, |m, r| m | non_default_mask(r));
+        // Columns whose every value is the default (not in `present`) are left out: sparse
+        // NSEL, MPLS or MAC fields then cost nothing, and a reader fills in the default.
         for c in COLUMNS.iter().filter(|c| present >> c.id & 1 != 0) {
             self.raw.clear();
             let encoding = match c.kind {
                 Kind::Int { get, .. } => {
                     self.ints.clear();
-                    get(recs, &mut self.ints);
-                    codec::encode_ints(&self.ints, &mut self.raw);
+                    let (min, max) = get(recs, &mut self.ints);
+                    codec::encode_ints_in(&self.ints, min, max, &mut self.raw);
                     ENC_INT
                 }
                 Kind::Addr { get, .. } => {
                     self.addrs.clear();
                     get(recs, &mut self.addrs);
-                    codec::encode_addrs(&self.addrs, &mut self.raw);
+                    codec::encode_addrs_with(&self.addrs, &mut self.addr_scratch, &mut self.raw);
                     ENC_ADDR
                 }
                 Kind::Bytes { get, .. } => {
@@ -101,20 +115,23 @@ impl BlockEncoder {
         }
 
         let body_len = self.dir.len() + self.payload.len();
-        let start = out.len();
-        out.extend_from_slice(&BLOCK_TAG);
-        out.put_u32(recs.len() as u32);
-        out.put_u16(ncols);
-        out.put_u16(0);
-        out.put_u32(body_len as u32);
+        let total = u32::try_from(BLOCK_HEADER_LEN + body_len)
+            .map_err(|_| Error::Unsupported("block larger than 4 GiB".into()))?;
+        let mut head = Vec::with_capacity(BLOCK_HEADER_LEN);
+        head.extend_from_slice(&BLOCK_TAG);
+        head.put_u32(recs.len() as u32);
+        head.put_u16(ncols);
+        head.put_u16(0);
+        head.put_u32(body_len as u32);
         let mut crc = crc32fast::Hasher::new();
-        crc.update(&out[start..]);
+        crc.update(&head);
         crc.update(&self.dir);
         crc.update(&self.payload);
-        out.put_u32(crc.finalize());
-        out.extend_from_slice(&self.dir);
-        out.extend_from_slice(&self.payload);
-        self.summary(recs)
+        head.put_u32(crc.finalize());
+        out.write_all(&head)?;
+        out.write_all(&self.dir)?;
+        out.write_all(&self.payload)?;
+        Ok((self.summary(recs), total))
     }
 
     fn summary(&mut self, recs: &[FlowRecord]) -> BlockSummary {
@@ -135,7 +152,7 @@ impl BlockEncoder {
         if recs.is_empty() {
             s.min_first_ms = 0;
         }
-        s.addr_bloom = Some(bloom::build(&mut self.hashes));
+        s.addr_bloom = Some(bloom::build_with(&mut self.hashes, &mut self.bloom_table));
         s
     }
 }
@@ -143,7 +160,11 @@ impl BlockEncoder {
 /// Test hook: encodes a block with extra, unknown columns appended.
 #[cfg(test)]
 pub fn encode_with_extra(recs: &[FlowRecord], extra: &[ExtraColumn<'_>], out: &mut Vec<u8>) {
-    BlockEncoder::default().encode_with(recs, super::layout::CODEC_LZ4, extra, out);
+    let mut p = super::columns::Presence::default();
+    recs.iter().for_each(|r| p.add(r));
+    BlockEncoder::default()
+        .encode_with(recs, p.mask(), super::layout::CODEC_LZ4, extra, out)
+        .expect("a Vec takes any block");
 }
 
 /// One parsed column directory entry.

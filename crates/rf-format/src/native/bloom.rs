@@ -43,10 +43,16 @@ fn probes(hash: u64, words: usize) -> impl Iterator<Item = (usize, u64)> {
     })
 }
 
-/// Builds a filter from address hashes (duplicates allowed; `hashes` is sorted in place).
+/// Builds a filter from address hashes (duplicates allowed; `hashes` is reordered and
+/// deduplicated in place).
+#[cfg(test)]
 pub fn build(hashes: &mut Vec<u64>) -> Vec<u64> {
-    hashes.sort_unstable();
-    hashes.dedup();
+    build_with(hashes, &mut Vec::new())
+}
+
+/// [`build`] with a reusable scratch table, so a writer allocates it once.
+pub fn build_with(hashes: &mut Vec<u64>, table: &mut Vec<u64>) -> Vec<u64> {
+    dedup(hashes, table);
     let bits = (hashes.len() * BITS_PER_ADDR)
         .next_power_of_two()
         .clamp(64, MAX_BLOOM_WORDS * 64);
@@ -57,6 +63,58 @@ pub fn build(hashes: &mut Vec<u64>) -> Vec<u64> {
         }
     }
     words
+}
+
+/// Removes duplicate hashes, keeping the first of each (order otherwise unspecified). The
+/// filter is sized by the distinct count, and a hash set finds it in linear time where a
+/// sort took most of the summary's cost. `table` is scratch space, all zero between calls.
+fn dedup(hashes: &mut Vec<u64>, table: &mut Vec<u64>) {
+    // Open addressing with linear probing, at most half full. 0 marks an empty slot, so the
+    // hash 0 is tracked on the side.
+    let size = (hashes.len() * 2).next_power_of_two().max(16);
+    if table.len() < size {
+        table.resize(size, 0);
+    }
+    let mask = size - 1;
+    let mut zero_seen = false;
+    let mut kept = 0;
+    for i in 0..hashes.len() {
+        let h = hashes[i];
+        let new = if h == 0 {
+            !std::mem::replace(&mut zero_seen, true)
+        } else {
+            // The hashes are already mixed, so any of their bits index the table well.
+            let mut j = (h >> 32) as usize & mask;
+            loop {
+                let t = table[j];
+                if t == h {
+                    break false;
+                }
+                if t == 0 {
+                    table[j] = h;
+                    break true;
+                }
+                j = (j + 1) & mask;
+            }
+        };
+        if new {
+            hashes[kept] = h;
+            kept += 1;
+        }
+    }
+    hashes.truncate(kept);
+    // Empty the slots used (cheaper than clearing the whole table when hosts repeat). In
+    // reverse insertion order, every probe path still holds the entries it passed over.
+    for &h in hashes.iter().rev() {
+        let mut j = (h >> 32) as usize & mask;
+        while h != 0 && table[j] != 0 {
+            if table[j] == h {
+                table[j] = 0;
+                break;
+            }
+            j = (j + 1) & mask;
+        }
+    }
 }
 
 /// Whether a filter may contain `a`. An empty filter (or one whose size is not a power of two,
@@ -99,6 +157,22 @@ mod tests {
         let words = build(&mut vec![addr_hash(&a)]);
         assert_eq!(words.len(), 1);
         assert!(may_contain(&words, &a));
+    }
+
+    #[test]
+    fn dedup_keeps_each_hash_once() {
+        let mut table = Vec::new();
+        for n in [0usize, 1, 7, 100, 5000] {
+            let mut hashes: Vec<u64> = (0..n as u64).map(|i| mix(i % 37) ^ (i % 3)).collect();
+            hashes.extend([0, 0, u64::MAX, 1 << 63, 1 << 63]);
+            let mut want = hashes.clone();
+            want.sort_unstable();
+            want.dedup();
+            dedup(&mut hashes, &mut table);
+            hashes.sort_unstable();
+            assert_eq!(hashes, want);
+            assert!(table.iter().all(|&t| t == 0), "table left dirty");
+        }
     }
 
     #[test]

@@ -51,6 +51,7 @@ macro_rules! impl_planar {
 impl_planar!(u64, u128);
 
 /// Writes the values, `width` bytes each, as byte planes: all low bytes first.
+#[inline]
 fn put_planes<T: Planar>(out: &mut Vec<u8>, width: usize, values: &[T]) {
     for k in 0..width {
         out.extend(values.iter().map(|v| v.byte(k)));
@@ -70,18 +71,33 @@ fn get_planes<T: Planar>(planes: &[u8], n: usize, width: usize, out: &mut Vec<T>
 }
 
 /// Encodes integers: base u64, width u8, then `width` byte planes of `value - base`.
+#[cfg(test)]
 pub fn encode_ints(values: &[u64], out: &mut Vec<u8>) {
-    let min = values.iter().copied().min().unwrap_or(0);
-    let max_delta = values.iter().map(|&v| v - min).max().unwrap_or(0);
-    let width = (64 - max_delta.leading_zeros() as usize).div_ceil(8);
+    let (min, max) = values
+        .iter()
+        .fold((u64::MAX, 0), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    encode_ints_in(values, min, max, out);
+}
+
+/// `encode_ints` for values whose minimum and maximum the caller already knows (found
+/// while gathering them; ignored when `values` is empty).
+pub fn encode_ints_in(values: &[u64], min: u64, max: u64, out: &mut Vec<u8>) {
+    let (min, max) = if values.is_empty() {
+        (0, 0)
+    } else {
+        (min, max)
+    };
+    let width = (64 - (max - min).leading_zeros() as usize).div_ceil(8);
     out.put_u64(min);
     out.push(width as u8);
+    out.reserve(width * values.len());
     for k in 0..width {
-        out.extend(values.iter().map(|&v| (v - min).byte(k)));
+        let shift = 8 * k;
+        out.extend(values.iter().map(|&v| ((v - min) >> shift) as u8));
     }
 }
 
-/// Decodes `n` integers written by [`encode_ints`] into `out`; `off` is the column's offset
+/// Decodes `n` integers written by `encode_ints` into `out`; `off` is the column's offset
 /// for error messages.
 pub fn decode_ints(raw: &[u8], n: usize, off: u64, out: &mut Vec<u64>) -> Result<()> {
     let mut r = ByteReader::new(raw, off);
@@ -109,37 +125,49 @@ pub fn decode_ints(raw: &[u8], n: usize, off: u64, out: &mut Vec<u64>) -> Result
     Ok(())
 }
 
-fn addr_bits(a: &IpAddr) -> u128 {
-    match a {
-        IpAddr::V4(v) => u128::from(v.to_bits()),
-        IpAddr::V6(v) => v.to_bits(),
-    }
-}
-
 /// Encodes addresses: a mode byte, family tags when mixed, then IPv4 values as 4 byte planes
 /// and IPv6 values as 16 byte planes (each family in record order).
+#[cfg(test)]
 pub fn encode_addrs(values: &[IpAddr], out: &mut Vec<u8>) {
-    let n6 = values.iter().filter(|a| a.is_ipv6()).count();
-    let mode = match n6 {
-        0 => ADDR_ALL_V4,
-        x if x == values.len() => ADDR_ALL_V6,
-        _ => ADDR_MIXED,
+    encode_addrs_with(values, &mut AddrScratch::default(), out);
+}
+
+/// Buffers reused by [`encode_addrs_with`].
+#[derive(Default)]
+pub struct AddrScratch {
+    v4: Vec<u32>,
+    v6: Vec<u128>,
+}
+
+/// `encode_addrs` with reusable buffers.
+pub fn encode_addrs_with(values: &[IpAddr], s: &mut AddrScratch, out: &mut Vec<u8>) {
+    s.v4.clear();
+    s.v6.clear();
+    for a in values {
+        match a {
+            IpAddr::V4(v) => s.v4.push(v.to_bits()),
+            IpAddr::V6(v) => s.v6.push(v.to_bits()),
+        }
+    }
+    let mode = if s.v6.is_empty() {
+        ADDR_ALL_V4
+    } else if s.v4.is_empty() {
+        ADDR_ALL_V6
+    } else {
+        ADDR_MIXED
     };
     out.push(mode);
     if mode == ADDR_MIXED {
         out.extend(values.iter().map(|a| u8::from(a.is_ipv6())));
     }
-    for (v6, width) in [(false, 4), (true, 16)] {
-        let family: Vec<u128> = values
-            .iter()
-            .filter(|a| a.is_ipv6() == v6)
-            .map(addr_bits)
-            .collect();
-        put_planes(out, width, &family);
+    out.reserve(4 * s.v4.len() + 16 * s.v6.len());
+    for k in 0..4 {
+        out.extend(s.v4.iter().map(|&v| (v >> (8 * k)) as u8));
     }
+    put_planes(out, 16, &s.v6);
 }
 
-/// Decodes `n` addresses written by [`encode_addrs`].
+/// Decodes `n` addresses written by `encode_addrs`.
 pub fn decode_addrs(raw: &[u8], n: usize, off: u64, out: &mut Vec<IpAddr>) -> Result<()> {
     let mut r = ByteReader::new(raw, off);
     let mode = r.u8("address column mode")?;
@@ -215,26 +243,31 @@ pub fn decode_addrs(raw: &[u8], n: usize, off: u64, out: &mut Vec<IpAddr>) -> Re
 
 /// Compresses `raw` with `codec` into `out`, falling back to storing it raw when compression
 /// does not make it smaller. Returns the codec actually used.
+#[cfg(test)]
 pub fn compress(raw: &[u8], codec: u8, out: &mut Vec<u8>) -> u8 {
+    compress_with(raw, codec, &mut Vec::new(), out)
+}
+
+/// `compress` with a reusable buffer for the compressor's output, which must be sized for
+/// the worst case: growing `out` to that size for every column cost more than compressing.
+pub fn compress_with(raw: &[u8], codec: u8, scratch: &mut Vec<u8>, out: &mut Vec<u8>) -> u8 {
     if codec == CODEC_LZ4 {
-        let start = out.len();
-        out.resize(
-            start + lz4_flex::block::get_maximum_output_size(raw.len()),
-            0,
-        );
-        if let Ok(n) = lz4_flex::block::compress_into(raw, &mut out[start..])
+        let max = lz4_flex::block::get_maximum_output_size(raw.len());
+        if scratch.len() < max {
+            scratch.resize(max, 0);
+        }
+        if let Ok(n) = lz4_flex::block::compress_into(raw, scratch)
             && n < raw.len()
         {
-            out.truncate(start + n);
+            out.extend_from_slice(&scratch[..n]);
             return CODEC_LZ4;
         }
-        out.truncate(start);
     }
     out.extend_from_slice(raw);
     CODEC_RAW
 }
 
-/// Undoes [`compress`]: `stored` must expand to exactly `raw_len` bytes. The caller has
+/// Undoes `compress`: `stored` must expand to exactly `raw_len` bytes. The caller has
 /// already bounded `raw_len` by what the record count allows.
 pub fn decompress<'a>(
     stored: &'a [u8],

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::block::BlockEncoder;
+use super::columns::Presence;
 use super::footer::{Footer, IndexEntry, trailer};
 use super::layout::{CODEC_LZ4, CODEC_RAW, MAX_BLOCK_RECORDS, header_bytes};
 use crate::error::{Error, Result};
@@ -110,8 +111,9 @@ pub struct Writer<W: Write = TempFile> {
     codec: u8,
     block_records: usize,
     buf: Vec<FlowRecord>,
+    /// The columns the records in `buf` need.
+    present: Presence,
     enc: BlockEncoder,
-    scratch: Vec<u8>,
     footer: Footer,
 }
 
@@ -169,8 +171,8 @@ impl<W: Write> Writer<W> {
             codec,
             block_records,
             buf: Vec::with_capacity(block_records.min(1 << 16)),
+            present: Presence::default(),
             enc: BlockEncoder::default(),
-            scratch: Vec::new(),
             footer: Footer {
                 ident: opts.ident,
                 created,
@@ -214,6 +216,7 @@ impl<W: Write> Writer<W> {
     /// I/O errors.
     pub fn write(&mut self, rec: &FlowRecord) -> Result<()> {
         self.footer.stats.add(rec);
+        self.present.add(rec);
         self.buf.push(rec.clone());
         if self.buf.len() >= self.block_records {
             self.flush_block()?;
@@ -225,11 +228,10 @@ impl<W: Write> Writer<W> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        self.scratch.clear();
-        let summary = self.enc.encode(&self.buf, self.codec, &mut self.scratch);
-        let len = u32::try_from(self.scratch.len())
-            .map_err(|_| Error::Unsupported("block larger than 4 GiB".into()))?;
-        self.out.write_all(&self.scratch)?;
+        let present = self.present.mask();
+        let (summary, len) = self
+            .enc
+            .encode(&self.buf, present, self.codec, &mut self.out)?;
         self.footer.blocks.push(IndexEntry {
             offset: self.pos,
             len,
@@ -237,6 +239,7 @@ impl<W: Write> Writer<W> {
         });
         self.pos += u64::from(len);
         self.buf.clear();
+        self.present = Presence::default();
         Ok(())
     }
 

@@ -295,7 +295,7 @@ where
                 feed(b, &mut rep)?;
             }
         } else {
-            let chunk = threads * 4;
+            let chunk = threads * 2;
             let mut start = 0;
             while start < blocks {
                 let end = (start + chunk).min(blocks);
@@ -369,9 +369,12 @@ impl<A: Accumulator> Partial for AtBlock<A> {
 /// records' totals, an error.
 type BlockTally = (u64, u64, bool, FileStats, Option<(Loc, String)>);
 
-/// Files opened at a time by [`scan_fold`]: enough to spread blocks of small files over the
-/// threads, few enough to stay far below the open-file limit on a month of 5-minute files.
+/// Most files opened at a time by [`scan_fold`]: enough to spread blocks of small files over
+/// the threads, few enough to stay far below the open-file limit on a month of 5-minute files.
 const FOLD_FILES: usize = 64;
+
+/// Blocks per thread that make a [`scan_fold`] chunk big enough to balance the threads.
+const FOLD_BLOCKS_PER_THREAD: usize = 8;
 
 /// Scans every file into accumulators made by `make`, one per worker thread, with no order
 /// between blocks or files, and returns their merge. With `-c` or a numbering filter the scan
@@ -420,18 +423,26 @@ where
     let mut rep = ScanReport::default();
     let total = opts.files.len();
     let mut errors: Vec<(Loc, String)> = Vec::new();
-    for (chunk_no, chunk) in opts.files.chunks(FOLD_FILES).enumerate() {
-        let base = chunk_no * FOLD_FILES;
-        // Open the chunk's files, pre-select by time window, count them in the report.
+    let mut next = 0;
+    while next < opts.files.len() {
+        // Open files, pre-select them by time window and count them in the report, until
+        // the chunk has enough blocks to keep every thread busy: an open file holds buffers
+        // (nfdump files keep their first block), so large files are read a few at a time.
         let mut open: Vec<(u32, &PathBuf, Box<dyn FlowFile>)> = Vec::new();
-        for (k, path) in chunk.iter().enumerate() {
-            let n = u32::try_from(base + k).unwrap_or(u32::MAX);
+        let mut blocks = 0;
+        while let Some(path) = opts.files.get(next) {
+            if open.len() >= FOLD_FILES || blocks >= threads * FOLD_BLOCKS_PER_THREAD {
+                break;
+            }
+            let n = u32::try_from(next).unwrap_or(u32::MAX);
+            next += 1;
             match rf_format::open(path) {
                 Ok(f) => {
                     if file_in_window(f.as_ref(), opts) {
                         rep.files_read += 1;
                         rep.bytes_read += std::fs::metadata(path).map_or(0, |m| m.len());
                         rep.file_stats.merge(&f.info().stats);
+                        blocks += f.block_count();
                         open.push((n, path, f));
                     }
                 }

@@ -149,6 +149,20 @@ impl Counters {
         last_ms: 0,
     };
 
+    /// The counters of one record.
+    #[inline]
+    pub fn of(r: &FlowRecord) -> Counters {
+        Counters {
+            flows: r.flow_count(),
+            in_packets: r.in_packets,
+            out_packets: r.out_packets,
+            in_bytes: r.in_bytes,
+            out_bytes: r.out_bytes,
+            first_ms: r.first_ms,
+            last_ms: r.last_ms,
+        }
+    }
+
     /// Adds one record.
     #[inline]
     pub fn add(&mut self, r: &FlowRecord) {

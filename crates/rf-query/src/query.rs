@@ -276,7 +276,7 @@ pub fn execute(
                 packet_limit: q.packet_limit,
                 byte_limit: q.byte_limit,
             };
-            for (spec, map) in q.stats.iter().zip(stat::into_maps(p)) {
+            for (spec, map) in q.stats.iter().zip(stat::into_entries(p)) {
                 stat::print_tables(spec, map, &report.passed_stats, topts, &mut out.buf);
                 out.maybe_flush()?;
             }

@@ -386,10 +386,19 @@ pub fn parse(arg: &str) -> Result<StatRequest, String> {
     }))
 }
 
-/// Per-block partial of every requested element statistic.
-#[derive(Debug, Default)]
+/// Sub-tables of each statistic's table in one partial: keys are spread over them by a hash.
+const SHARDS: usize = 64;
+
+/// Every requested element statistic's counters, filled by one thread of a scan.
+///
+/// Why sub-tables: `-s ip` over real traffic has tens of thousands of keys. A single table
+/// grows by doubling, and while it does both the old and the new table are resident, which
+/// made peak memory higher than nfdump's. Split in [`SHARDS`] sub-tables, each grows on its
+/// own, so the transient copy is 1/64 of the table; lookups cost the same.
+#[derive(Debug)]
 pub struct StatPartial {
     specs: Vec<(&'static [Field], bool)>,
+    /// Per statistic and shard (`spec * SHARDS + shard`), its sub-table.
     maps: Vec<KeyMap>,
 }
 
@@ -404,33 +413,36 @@ struct KeyMap {
 
 impl KeyMap {
     #[inline]
-    fn entry(&mut self, k: Key) -> &mut Counters {
+    fn add(&mut self, k: Key, c: &Counters) {
         if !k.v6 && k.v < 1 << 56 {
             let small = (k.v as u64) << 8 | u64::from(k.proto);
-            self.small.entry(small).or_insert(Counters::EMPTY)
+            self.small.entry(small).or_insert(Counters::EMPTY).merge(c);
         } else {
-            self.big.entry(k).or_insert(Counters::EMPTY)
+            self.big.entry(k).or_insert(Counters::EMPTY).merge(c);
         }
     }
 
+    fn len(&self) -> usize {
+        self.small.len() + self.big.len()
+    }
+
+    /// Adds the counters of `other` into this map.
     fn merge(&mut self, other: KeyMap) {
         merge_map(&mut self.small, other.small);
         merge_map(&mut self.big, other.big);
     }
 
-    /// All entries with their full keys.
-    fn into_map(self) -> FastMap<Key, Counters> {
-        let mut m = self.big;
-        m.reserve(self.small.len());
-        for (k, c) in self.small {
+    /// Moves all entries, with their full keys, into `out`.
+    fn drain_into(self, out: &mut Vec<(Key, Counters)>) {
+        out.extend(self.big);
+        out.extend(self.small.into_iter().map(|(k, c)| {
             let key = Key {
                 v: u128::from(k >> 8),
                 v6: false,
                 proto: k as u8,
             };
-            m.insert(key, c);
-        }
-        m
+            (key, c)
+        }));
     }
 }
 
@@ -448,12 +460,22 @@ fn merge_map<K: std::hash::Hash + Eq>(
     }
 }
 
+/// The shard of a key. The mix differs from [`FastHasher`]'s, so the keys of one shard still
+/// spread over its table's buckets and control bytes.
+#[inline]
+fn shard_of(k: &Key) -> usize {
+    let folded = k.v as u64 ^ (k.v >> 64) as u64 ^ u64::from(k.proto) << 56 ^ u64::from(k.v6) << 48;
+    (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize
+}
+
 impl StatPartial {
     /// An empty partial for `specs`.
     pub fn new(specs: &[StatSpec]) -> StatPartial {
         StatPartial {
             specs: specs.iter().map(|s| (s.ty.fields, s.by_proto)).collect(),
-            maps: specs.iter().map(|_| KeyMap::default()).collect(),
+            maps: (0..specs.len() * SHARDS)
+                .map(|_| KeyMap::default())
+                .collect(),
         }
     }
 
@@ -467,11 +489,13 @@ impl StatPartial {
 
 impl Partial for StatPartial {
     fn add(&mut self, r: &FlowRecord) {
-        for ((fields, by_proto), map) in self.specs.iter().zip(self.maps.iter_mut()) {
+        let c = Counters::of(r);
+        for (s, (fields, by_proto)) in self.specs.iter().enumerate() {
             let proto = if *by_proto { r.proto } else { 0 };
             for f in fields.iter() {
                 let (v, v6) = f.get(r);
-                map.entry(Key { v, v6, proto }).add(r);
+                let k = Key { v, v6, proto };
+                self.maps[s * SHARDS + shard_of(&k)].add(k, &c);
             }
         }
     }
@@ -596,12 +620,11 @@ pub fn rank(entries: &mut [(Key, Counters)], order: Order, asc: bool) {
 /// Prints every table of one statistic.
 pub fn print_tables(
     spec: &StatSpec,
-    map: FastMap<Key, Counters>,
+    mut entries: Vec<(Key, Counters)>,
     totals: &FileStats,
     opts: TableOptions,
     out: &mut String,
 ) {
-    let mut entries: Vec<(Key, Counters)> = map.into_iter().collect();
     if opts.packet_limit.is_some() || opts.byte_limit.is_some() {
         // Limits use the counters of the first order's direction, before ranking.
         let d = spec
@@ -764,9 +787,20 @@ fn other_style(
     out.push('\n');
 }
 
-/// The maps of a finished scan, paired with their specs for printing.
-pub fn into_maps(p: StatPartial) -> Vec<FastMap<Key, Counters>> {
-    p.maps.into_iter().map(KeyMap::into_map).collect()
+/// The entries of every statistic of a finished scan (in the order of the specs), for
+/// [`print_tables`]. The sub-tables are emptied one by one into an exactly sized vector.
+pub fn into_entries(p: StatPartial) -> Vec<Vec<(Key, Counters)>> {
+    let mut maps = p.maps.into_iter();
+    (0..p.specs.len())
+        .map(|_| {
+            let shards: Vec<KeyMap> = maps.by_ref().take(SHARDS).collect();
+            let mut out = Vec::with_capacity(shards.iter().map(KeyMap::len).sum());
+            for m in shards {
+                m.drain_into(&mut out);
+            }
+            out
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -809,8 +843,12 @@ mod tests {
         };
         Partial::add(&mut p, &r);
         Partial::add(&mut p, &r);
-        let maps = into_maps(p);
+        let maps = into_entries(p);
         assert_eq!(maps[0].len(), 2);
-        assert!(maps[0].values().all(|c| c.flows == 2 && c.in_bytes == 200));
+        assert!(
+            maps[0]
+                .iter()
+                .all(|(_, c)| c.flows == 2 && c.in_bytes == 200)
+        );
     }
 }

@@ -14,7 +14,7 @@ pub(crate) const MAX_BLOCK: usize = 5 * 1024 * 1024;
 
 /// Decompresses `input` (the payload of the block whose header is at `offset`) into `out`
 /// and returns the payload length: the payload is `out[..n]`. `out` is a reused buffer; for
-/// the block codecs it is kept at 5 MiB so it is zeroed only once per thread.
+/// the block codecs it is kept at 5 MiB, allocated (zeroed) only once per thread.
 pub(crate) fn decompress(
     codec: Compression,
     input: &[u8],
@@ -24,7 +24,9 @@ pub(crate) fn decompress(
     let bad = |what: String| Error::corrupt(offset, what);
     let full = |out: &mut Vec<u8>| {
         if out.len() < MAX_BLOCK {
-            out.resize(MAX_BLOCK, 0);
+            // A fresh zeroed allocation, not `resize`: the allocator maps zero pages, so only
+            // the part a block really fills becomes resident (typically 1 MiB of the 5).
+            *out = vec![0; MAX_BLOCK];
         }
     };
     match codec {

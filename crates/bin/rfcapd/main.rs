@@ -88,7 +88,7 @@ struct Args {
     #[arg(short = '6')]
     ipv6: bool,
 
-    /// Socket receive buffer size in bytes (SO_RCVBUF).
+    /// Socket receive buffer size in bytes (SO_RCVBUF; past net.core.rmem_max with CAP_NET_ADMIN).
     #[arg(short = 'B', value_name = "bytes")]
     bufsize: Option<String>,
 

@@ -35,6 +35,34 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Sets the receive buffer to `size` bytes regardless of `net.core.rmem_max`
+/// (`SO_RCVBUFFORCE`, Linux, needs `CAP_NET_ADMIN`); false where that is not possible.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn force_recv_buffer(s: &Socket, size: usize) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(v) = libc::c_int::try_from(size) else {
+        return false;
+    };
+    // SAFETY: the descriptor is the open socket `s`; the option value is a c_int read by the
+    // kernel through a pointer to a live local with its exact size.
+    let rc = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            std::ptr::from_ref(&v).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    rc == 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn force_recv_buffer(_: &Socket, _: usize) -> bool {
+    false
+}
+
 /// Opens and binds the socket.
 ///
 /// # Errors
@@ -58,14 +86,24 @@ pub fn bind(l: &Listen, log: &Log) -> std::io::Result<UdpSocket> {
     if let Err(e) = s.set_recv_buffer_size(l.rcvbuf) {
         log.error(&format!("setsockopt SO_RCVBUF {}: {e}", l.rcvbuf));
     }
-    let after = s.recv_buffer_size().unwrap_or(0);
+    let mut after = s.recv_buffer_size().unwrap_or(0);
     log.info(&format!(
         "Standard setsockopt, SO_RCVBUF is {before} Requested length is {} bytes",
         l.rcvbuf
     ));
-    log.info(&format!(
-        "System set setsockopt, SO_RCVBUF to {after} bytes"
-    ));
+    // Linux reports twice the size it granted; less means net.core.rmem_max capped the
+    // request. A collector run as root (or with CAP_NET_ADMIN) may exceed that cap, and a
+    // burst that overflows the buffer is lost, so ask again past the cap.
+    if after < l.rcvbuf.saturating_mul(2) && force_recv_buffer(&s, l.rcvbuf) {
+        after = s.recv_buffer_size().unwrap_or(after);
+        log.info(&format!(
+            "net.core.rmem_max is lower: SO_RCVBUFFORCE set SO_RCVBUF to {after} bytes"
+        ));
+    } else {
+        log.info(&format!(
+            "System set setsockopt, SO_RCVBUF to {after} bytes"
+        ));
+    }
     if l.join.is_some() {
         // Several listeners may share a multicast group and port.
         s.set_reuse_address(true)?;
@@ -534,5 +572,39 @@ mod tests {
         b.push(&vec![0; 2 * KEEP_BYTES], ip, 8);
         b.clear();
         assert_eq!(b.data.capacity(), 0);
+    }
+
+    /// The granted buffer: the request where the process may exceed `net.core.rmem_max`
+    /// (`CAP_NET_ADMIN`), else what the cap allows. Linux reports twice the granted size.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn receive_buffer_is_forced_past_the_system_cap_when_allowed() {
+        let max: usize = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .expect("rmem_max")
+            .trim()
+            .parse()
+            .expect("number");
+        let want = max * 2;
+        let l = Listen {
+            bind: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            port: 0,
+            ipv6: false,
+            rcvbuf: want,
+            join: None,
+        };
+        let s = Socket::from(bind(&l, &Log::quiet()).expect("bind"));
+        let got = s.recv_buffer_size().expect("SO_RCVBUF");
+        // CAP_NET_ADMIN (bit 12 of the effective set) is what SO_RCVBUFFORCE needs.
+        let status = std::fs::read_to_string("/proc/self/status").expect("status");
+        let caps = status
+            .lines()
+            .find_map(|l| l.strip_prefix("CapEff:"))
+            .map(|h| u64::from_str_radix(h.trim(), 16).expect("hex"))
+            .expect("CapEff");
+        if caps & 1 << 12 != 0 {
+            assert_eq!(got, want * 2, "CAP_NET_ADMIN gets the whole request");
+        } else {
+            assert_eq!(got, max * 2, "others get the cap");
+        }
     }
 }

@@ -295,7 +295,9 @@ where
                 feed(b, &mut rep)?;
             }
         } else {
-            let chunk = threads * 2;
+            // One block per thread at a time: a rendered block is a megabyte or more of text,
+            // and more blocks in flight raised peak memory without speeding up the output.
+            let chunk = threads;
             let mut start = 0;
             while start < blocks {
                 let end = (start + chunk).min(blocks);

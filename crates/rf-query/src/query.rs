@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use rf_format::FlowRecord;
@@ -183,21 +184,35 @@ pub fn execute(
     if streaming && sink.is_none() && q.printer.renders_independently() {
         // Text is rendered on the worker threads, block by block, and written in order.
         let proto = q.printer.clone();
+        // Text buffers go back to a pool once written: a block's text is a megabyte or more,
+        // and a fresh buffer per block would grow by copying and fault in new pages each time.
+        let pool: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let take = || {
+            pool.lock()
+                .ok()
+                .and_then(|mut p| p.pop())
+                .unwrap_or_default()
+        };
         report = engine::scan(
             &opts,
             || Rendered {
                 printer: proto.clone(),
-                text: String::new(),
+                text: take(),
             },
-            |part: Rendered, _| {
+            |mut part: Rendered, _| {
                 // A block's text is large: written straight out instead of copied first.
-                if part.text.len() >= 1 << 14 {
-                    out.flush()?;
-                    out.w.write_all(part.text.as_bytes())
+                let res = if part.text.len() >= 1 << 14 {
+                    out.flush()
+                        .and_then(|()| out.w.write_all(part.text.as_bytes()))
                 } else {
                     out.buf.push_str(&part.text);
                     out.maybe_flush()
+                };
+                part.text.clear();
+                if let Ok(mut p) = pool.lock() {
+                    p.push(part.text);
                 }
+                res
             },
         )?;
     } else if streaming {

@@ -9,6 +9,11 @@ use crate::fields;
 
 /// A scaled fixed-width counter right-aligned in 8 columns (`%8s`), as record columns print.
 pub fn scaled_col(out: &mut String, v: u64, plain: bool) {
+    if plain || v < 1_000_000 {
+        // `-N`, or unscaled (`%4.0f` of an integral double): the integer, right-aligned.
+        fields::push_uint_right(out, v, 8);
+        return;
+    }
     let mut s = fields::StackStr::<32>::default();
     let _ = fields::write_scaled(&mut s, v, true, plain);
     let _ = fields::pad_left(out, s.as_str(), 8);
@@ -64,13 +69,7 @@ pub fn addr_text(a: IpAddr, long_v6: bool) -> fields::StackStr<48> {
 /// Appends an address right-aligned in 16 columns (39 with `long_v6`).
 pub fn addr_col(out: &mut String, a: IpAddr, long_v6: bool) {
     let w = if long_v6 { 39 } else { 16 };
-    if let IpAddr::V4(v4) = a {
-        // The common case, written straight into the line.
-        fields::push_ipv4_right(out, v4, w);
-        return;
-    }
-    let s = addr_text(a, long_v6);
-    let _ = fields::pad_left(out, s.as_str(), w);
+    fields::push_addr_right(out, a, w, !long_v6);
 }
 
 /// Protocol as `%pr` prints it before padding.

@@ -526,7 +526,17 @@ impl Format {
             }
             Tok::Sap => self.addr_num_port(out, r.src_addr, r.src_port),
             Tok::Dap if !r.is_icmp() => self.addr_num_port(out, r.dst_addr, r.dst_port),
-            Tok::Dap => self.addr_port(out, r.dst_addr, &dst_port_text(r)),
+            Tok::Dap => {
+                // ICMP `type.code`, digit by digit (no allocation per record).
+                addr_col(out, r.dst_addr, v6);
+                out.push(if r.dst_addr.is_ipv6() { '.' } else { ':' });
+                let start = out.len();
+                crate::fields::push_u64(out, u64::from(r.icmp_type()));
+                out.push('.');
+                crate::fields::push_u64(out, u64::from(r.icmp_code()));
+                let used = out.len() - start;
+                out.extend(std::iter::repeat_n(' ', 5usize.saturating_sub(used)));
+            }
             Tok::Gsap | Tok::Gdap => {
                 let (a, p) = if t == Tok::Gsap {
                     (r.src_addr, r.src_port.to_string())

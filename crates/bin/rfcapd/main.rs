@@ -388,6 +388,13 @@ fn run(args: Args) -> Result<ExitCode> {
         .as_deref()
         .map(process::PidFile::create)
         .transpose()?;
+    // The receive thread runs at a higher priority than the rest, so that on a busy host it
+    // drains the socket before the kernel buffer overflows (measured: loopback bursts lost
+    // up to a sixth of the datagrams at equal priority, none with the boost). Set on this
+    // thread before privileges are dropped (a lower nice value needs CAP_SYS_NICE), inherited
+    // by the receive thread, and undone here once it is started.
+    let nice = process::thread_nice();
+    let boosted = process::set_thread_nice(nice - process::RECEIVE_BOOST);
     process::drop_privileges(args.user.as_deref(), args.group.as_deref())?;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -399,11 +406,6 @@ fn run(args: Args) -> Result<ExitCode> {
         signal_hook::flag::register(sig, stop.clone()).context("cannot install signal handler")?;
     }
     let m = Arc::new(Metrics::default());
-    if let Some(addr) = args.metrics {
-        let local = metrics::serve(addr, m.clone())
-            .with_context(|| format!("cannot serve metrics on {addr}"))?;
-        log.info(&format!("Metrics on http://{local}/metrics"));
-    }
     let now = (net::now_ms() / 1000) as i64;
     let mut c = Collector::new(plan.settings, plan.sources, now, log.clone(), m.clone());
 
@@ -418,6 +420,19 @@ fn run(args: Args) -> Result<ExitCode> {
             .spawn(move || net::receive(sock, tx, free_rx, stop, plan.repeaters, m, log))
             .context("cannot start the receive thread")?
     };
+    if boosted {
+        process::set_thread_nice(nice);
+        log.info(&format!(
+            "Receive thread priority raised to nice {}",
+            (nice - process::RECEIVE_BOOST).max(-20)
+        ));
+    }
+    // Started after the boost is undone: the metrics thread runs at normal priority.
+    if let Some(addr) = args.metrics {
+        let local = metrics::serve(addr, m.clone())
+            .with_context(|| format!("cannot serve metrics on {addr}"))?;
+        log.info(&format!("Metrics on http://{local}/metrics"));
+    }
     log.info("Startup rfcapd.");
     let mut last = now;
     loop {

@@ -1,4 +1,5 @@
-//! Process housekeeping: the `-P` pid file, `-D` daemon mode and `-u/-g` privilege drop.
+//! Process housekeeping: the `-P` pid file, `-D` daemon mode, `-u/-g` privilege drop and
+//! the receive thread's scheduling priority.
 //!
 //! Daemon mode re-executes the binary detached (new process group, standard streams on
 //! `/dev/null`, logging to syslog) instead of `fork()`, which keeps the code free of unsafe
@@ -126,6 +127,47 @@ pub fn drop_privileges(user: Option<&str>, group: Option<&str>) -> Result<()> {
     Ok(())
 }
 
+/// How much higher than the collector's own the receive thread's priority is (nice steps).
+pub const RECEIVE_BOOST: i32 = 10;
+
+/// The nice value of the calling thread (Linux keeps one per thread).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+pub fn thread_nice() -> i32 {
+    // SAFETY: errno is this thread's own variable; it is cleared so that a -1 result (a valid
+    // nice value) can be told from a failure. getpriority reads no memory of ours.
+    unsafe {
+        *libc::__errno_location() = 0;
+        let n = libc::getpriority(libc::PRIO_PROCESS, 0);
+        if n == -1 && *libc::__errno_location() != 0 {
+            0
+        } else {
+            n
+        }
+    }
+}
+
+/// Sets the nice value of the calling thread; threads it starts afterwards inherit it
+/// (Linux applies `PRIO_PROCESS` 0 to the calling thread only). A lower value needs
+/// `CAP_SYS_NICE`; returns whether the change was allowed.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+pub fn set_thread_nice(nice: i32) -> bool {
+    // SAFETY: plain integers; no memory of ours is touched.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice.clamp(-20, 19)) == 0 }
+}
+
+/// Elsewhere the priority is left alone (`PRIO_PROCESS` would change the whole process).
+#[cfg(not(target_os = "linux"))]
+pub fn thread_nice() -> i32 {
+    0
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn set_thread_nice(_: i32) -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +185,38 @@ mod tests {
         // A pid file of a live process (pid 1) is refused.
         std::fs::write(&p, "1\n").unwrap();
         assert!(PidFile::create(&p).is_err());
+    }
+
+    /// The receive thread's boost: granted with CAP_SYS_NICE, inherited by a thread started
+    /// afterwards, and undone for the starting thread.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn priority_boost_is_inherited_and_undone() {
+        std::thread::spawn(|| {
+            let base = thread_nice();
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            let caps = status
+                .lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .map(|h| u64::from_str_radix(h.trim(), 16).unwrap())
+                .unwrap();
+            let allowed = caps & 1 << 23 != 0; // CAP_SYS_NICE
+            assert_eq!(set_thread_nice(base - RECEIVE_BOOST), allowed);
+            let want = if allowed {
+                (base - RECEIVE_BOOST).max(-20)
+            } else {
+                base
+            };
+            let child = std::thread::spawn(thread_nice).join().unwrap();
+            assert_eq!(child, want, "a thread started now inherits the boost");
+            assert!(
+                set_thread_nice(base),
+                "returning to the old value is always allowed"
+            );
+            assert_eq!(thread_nice(), base);
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

@@ -278,7 +278,7 @@ fn decode_columns(
     recs: &mut [FlowRecord],
 ) -> Result<()> {
     let values = decode_values(data, off, entries, n, cols, &mut Pool::default())?;
-    apply(&values, 0, recs);
+    apply(&values, n, 0, recs);
     Ok(())
 }
 
@@ -286,7 +286,6 @@ fn decode_columns(
 /// column and block cost page faults that outweigh the decoding.
 #[derive(Default)]
 struct Pool {
-    ints: Vec<Vec<u64>>,
     addrs: Vec<Vec<IpAddr>>,
     bytes: Vec<Vec<u8>>,
 }
@@ -296,7 +295,7 @@ impl Pool {
     fn recycle(&mut self, values: Vec<Values>) {
         for v in values {
             match v {
-                Values::Int(_, b) => self.ints.push(b),
+                Values::Int(_, _, _, b) => self.bytes.push(b),
                 Values::Addr(_, b) => self.addrs.push(b),
                 Values::Bytes(_, _, b) => self.bytes.push(b),
             }
@@ -310,7 +309,8 @@ thread_local! {
 
 /// One column's decoded values, ready to be stored into records.
 enum Values {
-    Int(fn(&mut [FlowRecord], &[u64]) -> bool, Vec<u64>),
+    /// Setter, base, width and byte planes of an integer column.
+    Int(fn(&mut [FlowRecord], &[u64]) -> bool, u64, usize, Vec<u8>),
     Addr(fn(&mut [FlowRecord], &[IpAddr]), Vec<IpAddr>),
     Bytes(usize, fn(&mut FlowRecord, &[u8]), Vec<u8>),
 }
@@ -364,17 +364,22 @@ fn decode_values(
         let raw = codec::decompress(stored, e.codec, e.raw_len, at, &mut buf)?;
         match def.kind {
             Kind::Int { set, .. } => {
-                let mut ints = pool.ints.pop().unwrap_or_default();
-                codec::decode_ints(raw, n, at, &mut ints)?;
-                // The widest value decides whether every value fits the field.
-                let max = ints.iter().copied().max().unwrap_or(0);
-                if !set(&mut [FlowRecord::default()], &[max]) {
+                let col = codec::IntPlanes::parse(raw, n, at)?;
+                // The widest value decides whether every value fits the field; the largest
+                // value the width allows settles it without a pass for most columns.
+                let fits = |v: u64| set(&mut [FlowRecord::default()], &[v]);
+                if !col.bound().is_some_and(fits) && !fits(col.max()) {
                     return Err(Error::corrupt(
                         at,
                         format!("value too large for column {}", def.name),
                     ));
                 }
-                out.push(Values::Int(set, ints));
+                // Kept as stored (`width` bytes a value, not eight) and read a chunk of rows
+                // at a time by `apply`.
+                let mut planes = pool.bytes.pop().unwrap_or_default();
+                planes.clear();
+                planes.extend_from_slice(col.planes);
+                out.push(Values::Int(set, col.base, col.width, planes));
             }
             Kind::Addr { set, .. } => {
                 let mut addrs = pool.addrs.pop().unwrap_or_default();
@@ -395,13 +400,24 @@ fn decode_values(
     Ok(out)
 }
 
-/// Stores the values of records `first..first + recs.len()` into `recs`.
-fn apply(values: &[Values], first: usize, recs: &mut [FlowRecord]) {
+/// Stores the values of records `first..first + recs.len()` of a block of `n` into `recs`.
+fn apply(values: &[Values], n: usize, first: usize, recs: &mut [FlowRecord]) {
     let end = first + recs.len();
+    let mut ints = [0u64; CHUNK];
     for v in values {
         match v {
-            Values::Int(set, ints) => {
-                set(recs, ints.get(first..end).unwrap_or_default());
+            Values::Int(set, base, width, planes) => {
+                let col = codec::IntPlanes {
+                    base: *base,
+                    width: *width,
+                    n,
+                    planes,
+                };
+                for (i, part) in recs.chunks_mut(CHUNK).enumerate() {
+                    let vals = ints.get_mut(..part.len()).unwrap_or_default();
+                    col.range(first + i * CHUNK, vals);
+                    set(part, vals);
+                }
             }
             Values::Addr(set, addrs) => set(recs, addrs.get(first..end).unwrap_or_default()),
             Values::Bytes(len, set, raw) => {
@@ -448,7 +464,7 @@ pub fn for_each(
     while first < n {
         let len = CHUNK.min(n - first);
         let chunk = rows.get_mut(..len).unwrap_or_default();
-        apply(&values, first, chunk);
+        apply(&values, n, first, chunk);
         chunk.iter().for_each(&mut *f);
         first += len;
     }

@@ -99,30 +99,99 @@ pub fn encode_ints_in(values: &[u64], min: u64, max: u64, out: &mut Vec<u8>) {
 
 /// Decodes `n` integers written by `encode_ints` into `out`; `off` is the column's offset
 /// for error messages.
+#[cfg(test)]
 pub fn decode_ints(raw: &[u8], n: usize, off: u64, out: &mut Vec<u64>) -> Result<()> {
-    let mut r = ByteReader::new(raw, off);
-    let base = r.u64("integer column base")?;
-    let width = usize::from(r.u8("integer column width")?);
-    if width > 8 {
-        return Err(Error::corrupt(
-            off + 8,
-            format!("integer width {width} > 8"),
-        ));
-    }
-    if r.remaining() != n * width {
-        return Err(Error::corrupt(
-            off,
-            format!(
-                "integer column of {} bytes for {n} values of width {width}",
-                raw.len()
-            ),
-        ));
-    }
-    get_planes(&raw[9..], n, width, out);
-    if base != 0 {
-        out.iter_mut().for_each(|v| *v = v.wrapping_add(base));
-    }
+    let col = IntPlanes::parse(raw, n, off)?;
+    out.clear();
+    out.resize(n, 0);
+    col.range(0, out);
     Ok(())
+}
+
+/// An integer column as stored (`encode_ints`): values are read from the byte planes a range
+/// at a time, so a reader holds `width` bytes per value instead of eight.
+#[derive(Clone, Copy, Debug)]
+pub struct IntPlanes<'a> {
+    /// Added to every stored value.
+    pub base: u64,
+    /// Bytes per value (0..=8).
+    pub width: usize,
+    /// Values in the column.
+    pub n: usize,
+    /// `width` planes of `n` bytes, low bytes first.
+    pub planes: &'a [u8],
+}
+
+impl<'a> IntPlanes<'a> {
+    /// Checks the column header and length of `n` values; `off` is the column's offset.
+    pub fn parse(raw: &'a [u8], n: usize, off: u64) -> Result<IntPlanes<'a>> {
+        let mut r = ByteReader::new(raw, off);
+        let base = r.u64("integer column base")?;
+        let width = usize::from(r.u8("integer column width")?);
+        if width > 8 {
+            return Err(Error::corrupt(
+                off + 8,
+                format!("integer width {width} > 8"),
+            ));
+        }
+        if r.remaining() != n * width {
+            return Err(Error::corrupt(
+                off,
+                format!(
+                    "integer column of {} bytes for {n} values of width {width}",
+                    raw.len()
+                ),
+            ));
+        }
+        Ok(IntPlanes {
+            base,
+            width,
+            n,
+            planes: &raw[9..],
+        })
+    }
+
+    /// Values `first..first + out.len()` into `out` (the caller keeps the range in bounds).
+    #[inline]
+    pub fn range(&self, first: usize, out: &mut [u64]) {
+        out.fill(self.base);
+        for k in 0..self.width {
+            let plane = self
+                .planes
+                .get(k * self.n + first..k * self.n + first + out.len())
+                .unwrap_or_default();
+            let shift = 8 * k;
+            for (v, &b) in out.iter_mut().zip(plane) {
+                *v = v.wrapping_add(u64::from(b) << shift);
+            }
+        }
+    }
+
+    /// The largest value `width` bytes above `base` can hold, if it does not overflow: no
+    /// value of the column is larger.
+    pub fn bound(&self) -> Option<u64> {
+        let span = if self.width >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * self.width)) - 1
+        };
+        self.base.checked_add(span)
+    }
+
+    /// The largest value of the column (0 for none).
+    pub fn max(&self) -> u64 {
+        let mut chunk = [0u64; 256];
+        let mut max = 0;
+        let mut first = 0;
+        while first < self.n {
+            let len = chunk.len().min(self.n - first);
+            let part = &mut chunk[..len];
+            self.range(first, part);
+            max = part.iter().copied().fold(max, u64::max);
+            first += len;
+        }
+        max
+    }
 }
 
 /// Encodes addresses: a mode byte, family tags when mixed, then IPv4 values as 4 byte planes
@@ -329,6 +398,38 @@ mod tests {
         raw.clear();
         encode_ints(&[5, 5, 5, 5], &mut raw);
         assert_eq!(raw.len(), 9, "a constant column has no payload");
+    }
+
+    proptest::proptest! {
+        /// Ranges read straight from the planes equal the full decode, the maximum is the
+        /// values' maximum, and the width's bound is never below it.
+        #[test]
+        fn int_planes_ranges_and_max(
+            values in proptest::collection::vec(proptest::num::u64::ANY, 0..600),
+            spread in 0u32..64,
+            first in 0usize..600,
+            len in 0usize..300,
+        ) {
+            // Values of every width: a random base plus a spread of `spread` bits.
+            let base = values.first().copied().unwrap_or(0);
+            let values: Vec<u64> = values
+                .iter()
+                .map(|v| base.wrapping_add(v.checked_shr(spread).unwrap_or(0)))
+                .collect();
+            let mut raw = Vec::new();
+            encode_ints(&values, &mut raw);
+            let col = IntPlanes::parse(&raw, values.len(), 0).unwrap();
+            let first = first.min(values.len());
+            let len = len.min(values.len() - first);
+            let mut part = vec![0; len];
+            col.range(first, &mut part);
+            proptest::prop_assert_eq!(&part[..], &values[first..first + len]);
+            let max = values.iter().copied().max().unwrap_or(0);
+            proptest::prop_assert_eq!(col.max(), max);
+            if let Some(b) = col.bound() {
+                proptest::prop_assert!(b >= max);
+            }
+        }
     }
 
     #[test]

@@ -33,7 +33,11 @@ impl Default for WriterOptions {
     fn default() -> Self {
         WriterOptions {
             compression: Compression::Lz4,
-            block_records: 8192,
+            // 4096 rather than 8192: files 0.9 % larger (LZ4), but a block's records and a
+            // reader's decoded block or rendered text are half the size: the collector's
+            // writer stays in cache (-20 % collector CPU at 200k flows/s) and `-o line`/csv
+            // peak memory drops by 2-4 MiB, with the same read speed.
+            block_records: 4096,
             ident: String::new(),
         }
     }

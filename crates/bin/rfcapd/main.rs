@@ -426,6 +426,8 @@ fn run(args: Args) -> Result<ExitCode> {
             "Receive thread priority raised to nice {}",
             (nice - process::RECEIVE_BOOST).max(-20)
         ));
+    } else {
+        log.info("Receive thread priority not raised (needs root or CAP_SYS_NICE)");
     }
     // Started after the boost is undone: the metrics thread runs at normal priority.
     if let Some(addr) = args.metrics {

@@ -597,14 +597,8 @@ mod tests {
         };
         let s = Socket::from(bind(&l, &Log::quiet()).expect("bind"));
         let got = s.recv_buffer_size().expect("SO_RCVBUF");
-        // CAP_NET_ADMIN (bit 12 of the effective set) is what SO_RCVBUFFORCE needs.
-        let status = std::fs::read_to_string("/proc/self/status").expect("status");
-        let caps = status
-            .lines()
-            .find_map(|l| l.strip_prefix("CapEff:"))
-            .map(|h| u64::from_str_radix(h.trim(), 16).expect("hex"))
-            .expect("CapEff");
-        if caps & 1 << 12 != 0 {
+        // CAP_NET_ADMIN (capability 12) is what SO_RCVBUFFORCE needs.
+        if crate::process::tests::has_capability(12) {
             assert_eq!(got, want * 2, "CAP_NET_ADMIN gets the whole request");
         } else {
             assert_eq!(got, max * 2, "others get the cap");

@@ -169,7 +169,7 @@ pub fn set_thread_nice(_: i32) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -187,6 +187,18 @@ mod tests {
         assert!(PidFile::create(&p).is_err());
     }
 
+    /// Whether this process holds capability `bit` (its effective set in /proc).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn has_capability(bit: u32) -> bool {
+        let status = std::fs::read_to_string("/proc/self/status").expect("status");
+        let caps = status
+            .lines()
+            .find_map(|l| l.strip_prefix("CapEff:"))
+            .map(|h| u64::from_str_radix(h.trim(), 16).expect("hex"))
+            .expect("CapEff");
+        caps >> bit & 1 != 0
+    }
+
     /// The receive thread's boost: granted with CAP_SYS_NICE, inherited by a thread started
     /// afterwards, and undone for the starting thread.
     #[cfg(target_os = "linux")]
@@ -194,13 +206,7 @@ mod tests {
     fn priority_boost_is_inherited_and_undone() {
         std::thread::spawn(|| {
             let base = thread_nice();
-            let status = std::fs::read_to_string("/proc/self/status").unwrap();
-            let caps = status
-                .lines()
-                .find_map(|l| l.strip_prefix("CapEff:"))
-                .map(|h| u64::from_str_radix(h.trim(), 16).unwrap())
-                .unwrap();
-            let allowed = caps & 1 << 23 != 0; // CAP_SYS_NICE
+            let allowed = has_capability(23); // CAP_SYS_NICE
             assert_eq!(set_thread_nice(base - RECEIVE_BOOST), allowed);
             let want = if allowed {
                 (base - RECEIVE_BOOST).max(-20)

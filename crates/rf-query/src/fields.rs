@@ -124,14 +124,18 @@ pub fn push_addr_right(out: &mut String, ip: IpAddr, w: usize, condensed: bool) 
     };
     let mut buf = [0u8; ADDR_MAX];
     let n = ipv6_bytes(a, &mut buf);
-    if condensed && n > 16 {
-        out.extend(std::iter::repeat_n(' ', w.saturating_sub(16)));
-        push_ascii(out, &buf[..7]);
-        out.push_str("..");
-        push_ascii(out, &buf[n - 7..n]);
-    } else {
-        out.extend(std::iter::repeat_n(' ', w.saturating_sub(n)));
-        push_ascii(out, &buf[..n]);
+    let text = &buf[..n];
+    match condense(text).filter(|_| condensed) {
+        Some((head, tail)) => {
+            out.extend(std::iter::repeat_n(' ', w.saturating_sub(16)));
+            push_ascii(out, head);
+            out.push_str("..");
+            push_ascii(out, tail);
+        }
+        None => {
+            out.extend(std::iter::repeat_n(' ', w.saturating_sub(n)));
+            push_ascii(out, text);
+        }
     }
 }
 
@@ -311,14 +315,21 @@ pub fn addr_str(ip: IpAddr) -> StackStr<ADDR_MAX> {
 pub fn write_addr_condensed<W: Write + ?Sized>(out: &mut W, ip: IpAddr) -> fmt::Result {
     let s = addr_str(ip);
     let t = s.as_str();
-    if t.len() > 16 {
+    match condense(t.as_bytes()) {
         // inet_ntop output is ASCII, so byte slicing is on char boundaries.
-        out.write_str(t.get(..7).unwrap_or(t))?;
-        out.write_str("..")?;
-        out.write_str(t.get(t.len() - 7..).unwrap_or(t))
-    } else {
-        out.write_str(t)
+        Some((head, tail)) => {
+            out.write_str(t.get(..head.len()).unwrap_or(t))?;
+            out.write_str("..")?;
+            out.write_str(t.get(t.len() - tail.len()..).unwrap_or(t))
+        }
+        None => out.write_str(t),
     }
+}
+
+/// nfdump's rule for address text in 16 columns: longer text keeps its first 7 and last 7
+/// characters around `..`. `None` when the text fits.
+fn condense(t: &[u8]) -> Option<(&[u8], &[u8])> {
+    (t.len() > 16).then(|| (&t[..7], &t[t.len() - 7..]))
 }
 
 /// Writes `s` right-aligned in `width` (C `%*s`; never truncates).

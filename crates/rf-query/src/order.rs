@@ -166,13 +166,7 @@ impl Counters {
     /// Adds one record.
     #[inline]
     pub fn add(&mut self, r: &FlowRecord) {
-        self.flows = self.flows.wrapping_add(r.flow_count());
-        self.in_packets = self.in_packets.wrapping_add(r.in_packets);
-        self.out_packets = self.out_packets.wrapping_add(r.out_packets);
-        self.in_bytes = self.in_bytes.wrapping_add(r.in_bytes);
-        self.out_bytes = self.out_bytes.wrapping_add(r.out_bytes);
-        self.first_ms = self.first_ms.min(r.first_ms);
-        self.last_ms = self.last_ms.max(r.last_ms);
+        self.merge(&Counters::of(r));
     }
 
     /// Merges another key's counters.

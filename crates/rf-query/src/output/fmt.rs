@@ -527,15 +527,10 @@ impl Format {
             Tok::Sap => self.addr_num_port(out, r.src_addr, r.src_port),
             Tok::Dap if !r.is_icmp() => self.addr_num_port(out, r.dst_addr, r.dst_port),
             Tok::Dap => {
-                // ICMP `type.code`, digit by digit (no allocation per record).
-                addr_col(out, r.dst_addr, v6);
-                out.push(if r.dst_addr.is_ipv6() { '.' } else { ':' });
-                let start = out.len();
-                crate::fields::push_u64(out, u64::from(r.icmp_type()));
-                out.push('.');
-                crate::fields::push_u64(out, u64::from(r.icmp_code()));
-                let used = out.len() - start;
-                out.extend(std::iter::repeat_n(' ', 5usize.saturating_sub(used)));
+                // ICMP `type.code` in a stack string: no allocation per record.
+                let mut t = crate::fields::StackStr::<8>::default();
+                let _ = crate::fields::write_icmp(&mut t, r.dst_port);
+                self.addr_port(out, r.dst_addr, t.as_str());
             }
             Tok::Gsap | Tok::Gdap => {
                 let (a, p) = if t == Tok::Gsap {

@@ -347,13 +347,17 @@ fn needed_columns(q: &Query<'_>, stats_mode: bool) -> ColumnSet {
         "out_bytes",
         "flows",
         "proto",
-        "tcp_flags",
     ];
+    // Aggregated flows carry their records' TCP flags; element statistics never show them.
     let agg = q
         .agg
         .clone()
         .or_else(|| q.record_stat.as_ref().map(|_| Mode::FiveTuple))
-        .map(|m| m.columns())
+        .map(|m| {
+            let mut c = m.columns();
+            c.push("tcp_flags");
+            c
+        })
         .unwrap_or_default();
     let stats = q.stats.iter().flat_map(|s| s.columns());
     let names = counters.into_iter().chain(agg).chain(stats);

@@ -830,3 +830,46 @@ fn rfreplay_into_rfcapd_is_lossless() {
         assert_eq!(got, want, "-v {version}: carried fields differ");
     }
 }
+
+/// A disk that fills up in the middle of a slot (here a file-size limit, which makes writes
+/// fail with EFBIG like ENOSPC) loses nothing: the error is logged, the flows stay in memory,
+/// and once space is back the slot's file is written again with every flow.
+#[test]
+fn a_full_disk_mid_slot_loses_nothing_once_space_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_udp_port();
+    let g = rfcapd(dir.path(), port, &["-t", "3600"]);
+    let pid = g.child.id().to_string();
+    // Soft limit only, so that it can be lifted again without privileges.
+    let limit = |v: &str| {
+        let st = Command::new("prlimit")
+            .args(["--pid", &pid, &format!("--fsize={v}:unlimited")])
+            .status()
+            .unwrap();
+        assert!(st.success(), "prlimit {v}");
+    };
+    limit("65536");
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // About 1.5 MB of file: past the writer's 1 MiB buffer, so the failure comes mid-slot.
+    let (packets, per) = (2000u32, 30u16);
+    for i in 0..packets {
+        let first = i * u32::from(per);
+        s.send_to(&v5(i * u32::from(per), first, per), ("127.0.0.1", port))
+            .unwrap();
+        if i % 20 == 19 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    g.wait_for("write error on");
+    limit("unlimited");
+    // The collector retries every 5 s.
+    std::thread::sleep(Duration::from_secs(7));
+    let (st, log) = g.terminate();
+    assert!(st.success(), "{log:?}");
+    let recs = all_records(dir.path());
+    assert_eq!(recs.len(), (packets * u32::from(per)) as usize, "{log:?}");
+    let mut ids: Vec<u64> = recs.iter().map(|r| r.in_bytes).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), recs.len(), "every flow exactly once");
+}

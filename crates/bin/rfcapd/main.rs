@@ -405,6 +405,13 @@ fn run(args: Args) -> Result<ExitCode> {
     ] {
         signal_hook::flag::register(sig, stop.clone()).context("cannot install signal handler")?;
     }
+    // A file-size limit (`ulimit -f`) would kill the collector with SIGXFSZ on the first write
+    // past it; handled, the write fails with EFBIG instead and is retried like a full disk.
+    signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        Arc::new(AtomicBool::new(false)),
+    )
+    .context("cannot install signal handler")?;
     let m = Arc::new(Metrics::default());
     let now = (net::now_ms() / 1000) as i64;
     let mut c = Collector::new(plan.settings, plan.sources, now, log.clone(), m.clone());

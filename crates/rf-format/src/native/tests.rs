@@ -174,3 +174,70 @@ fn values_too_wide_for_their_field_are_corrupt() {
     assert!(err.to_string().contains("proto"), "{err}");
     assert!(out.is_empty());
 }
+
+/// A sink that accepts `room` bytes and then fails, like a disk filling up.
+struct FillingDisk {
+    room: usize,
+}
+
+impl std::io::Write for FillingDisk {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > self.room {
+            self.room = 0;
+            return Err(std::io::Error::other("no space left on device"));
+        }
+        self.room -= buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every record written before and after the first failed block comes back from
+/// `recover`, in order, wherever the disk fills up; without `keep_blocks`, or past its
+/// limit, nothing does (rather than a partial answer).
+#[test]
+fn a_failed_writer_recovers_every_record() {
+    let recs: Vec<FlowRecord> = (0..1000).map(rec).collect();
+    let opts = WriterOptions {
+        block_records: 64,
+        ..WriterOptions::default()
+    };
+    let mut all = Writer::new(Vec::new(), opts.clone()).unwrap();
+    recs.iter().for_each(|r| all.write(r).unwrap());
+    let total = all.finish_into_inner().unwrap().1.len();
+    let mut failures = 0;
+    for room in (0..total).step_by(499) {
+        let disk = FillingDisk {
+            room: header_bytes().len() + room,
+        };
+        let mut w = Writer::new(disk, opts.clone()).unwrap();
+        w.keep_blocks(1000);
+        let mut written = 0;
+        for r in &recs {
+            written += 1;
+            if w.write(r).is_err() {
+                break;
+            }
+        }
+        if written == recs.len() {
+            // The rest fitted; the footer would be the first thing not to.
+            continue;
+        }
+        failures += 1;
+        assert_eq!(
+            w.recover().as_deref(),
+            Some(&recs[..written]),
+            "room {room}"
+        );
+    }
+    assert!(failures >= 5, "only {failures} runs filled the disk");
+    let mut w = Writer::new(FillingDisk { room: 1 << 20 }, opts.clone()).unwrap();
+    w.keep_blocks(100);
+    recs.iter().for_each(|r| w.write(r).unwrap());
+    assert_eq!(w.recover(), None, "more records than kept");
+    let mut w = Writer::new(FillingDisk { room: 1 << 20 }, opts).unwrap();
+    recs.iter().for_each(|r| w.write(r).unwrap());
+    assert_eq!(w.recover(), None, "nothing kept");
+}

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::block::BlockEncoder;
-use super::columns::Presence;
+use super::columns::{ColumnSet, Presence};
 use super::footer::{Footer, IndexEntry, trailer};
 use super::layout::{CODEC_LZ4, CODEC_RAW, MAX_BLOCK_RECORDS, header_bytes};
 use crate::error::{Error, Result};
@@ -119,6 +119,49 @@ pub struct Writer<W: Write = TempFile> {
     present: Presence,
     enc: BlockEncoder,
     footer: Footer,
+    /// Copies of the blocks written, for [`Writer::recover`] (see [`Writer::keep_blocks`]).
+    kept: Option<Kept>,
+}
+
+/// Encoded blocks a writer keeps so that its records survive a failed file.
+struct Kept {
+    /// Most records to keep; past it the copies are given up.
+    max_records: usize,
+    records: usize,
+    /// (records, block bytes) in file order.
+    blocks: Vec<(u32, Vec<u8>)>,
+    /// Whether `blocks` hold every block written.
+    complete: bool,
+}
+
+impl Kept {
+    fn add(&mut self, records: usize, block: Vec<u8>) {
+        if !self.complete {
+            return;
+        }
+        self.records += records;
+        if self.records > self.max_records {
+            self.blocks = Vec::new();
+            self.complete = false;
+        } else {
+            self.blocks.push((records as u32, block));
+        }
+    }
+
+    /// Every kept record followed by `tail`, or `None` when the copies were given up.
+    fn records(self, tail: Vec<FlowRecord>) -> Option<Vec<FlowRecord>> {
+        if !self.complete || self.records + tail.len() > self.max_records {
+            return None;
+        }
+        let mut out = Vec::with_capacity(self.records + tail.len());
+        for (n, block) in &self.blocks {
+            // The writer encoded these bytes itself; failing to decode them would be a bug,
+            // reported as "not recoverable" rather than a wrong answer.
+            super::block::decode(block, 0, *n, ColumnSet::ALL, &mut out).ok()?;
+        }
+        out.extend(tail);
+        Some(out)
+    }
 }
 
 impl Writer<TempFile> {
@@ -142,6 +185,27 @@ impl Writer<TempFile> {
         let (stats, out) = self.finish_into_inner().map_err(|e| e.in_file(&path))?;
         out.commit().map_err(|e| e.in_file(&path))?;
         Ok(stats)
+    }
+
+    /// [`Writer::finish`]; on failure also every record written, as [`Writer::recover`]
+    /// gives them.
+    ///
+    /// # Errors
+    /// As [`Writer::finish`], with the records when they were kept.
+    pub fn finish_or_recover(
+        mut self,
+    ) -> std::result::Result<FileStats, (Error, Option<Vec<FlowRecord>>)> {
+        let path = self.out.path.clone();
+        if let Err(e) = self.write_tail() {
+            return Err((e.in_file(&path), self.recover()));
+        }
+        let Writer {
+            out, footer, kept, ..
+        } = self;
+        match out.commit() {
+            Ok(()) => Ok(footer.stats),
+            Err(e) => Err((e.in_file(&path), kept.and_then(|k| k.records(Vec::new())))),
+        }
     }
 }
 
@@ -177,6 +241,7 @@ impl<W: Write> Writer<W> {
             buf: Vec::with_capacity(block_records.min(1 << 16)),
             present: Presence::default(),
             enc: BlockEncoder::default(),
+            kept: None,
             footer: Footer {
                 ident: opts.ident,
                 created,
@@ -228,14 +293,46 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Keeps a copy of every block written from now on (the encoded bytes: about 25 bytes a
+    /// flow, where the records themselves take 720), up to `max_records` records, so that
+    /// [`Writer::recover`] can hand back every record after a write error. A collector
+    /// uses it to rewrite a slot that a full disk interrupted. Call it before writing.
+    pub fn keep_blocks(&mut self, max_records: usize) {
+        self.kept = Some(Kept {
+            max_records,
+            records: 0,
+            blocks: Vec::new(),
+            complete: self.footer.blocks.is_empty(),
+        });
+    }
+
+    /// Every record given to this writer, in order, when [`Writer::keep_blocks`] kept them
+    /// all (and no more than its limit): what a failed file held, to write again elsewhere
+    /// or later. `None` when they were not kept.
+    pub fn recover(self) -> Option<Vec<FlowRecord>> {
+        self.kept?.records(self.buf)
+    }
+
     fn flush_block(&mut self) -> Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
         let present = self.present.mask();
-        let (summary, len) = self
-            .enc
-            .encode(&self.buf, present, self.codec, &mut self.out)?;
+        let (summary, len) = match self.kept.as_mut() {
+            Some(kept) if kept.complete => {
+                // Encoded into a buffer of its own, which is then kept as it is.
+                let mut block = Vec::new();
+                let done = self
+                    .enc
+                    .encode(&self.buf, present, self.codec, &mut block)?;
+                self.out.write_all(&block)?;
+                kept.add(self.buf.len(), block);
+                done
+            }
+            _ => self
+                .enc
+                .encode(&self.buf, present, self.codec, &mut self.out)?,
+        };
         self.footer.blocks.push(IndexEntry {
             offset: self.pos,
             len,
@@ -253,11 +350,17 @@ impl<W: Write> Writer<W> {
     /// # Errors
     /// I/O errors.
     pub fn finish_into_inner(mut self) -> Result<(FileStats, W)> {
+        self.write_tail()?;
+        Ok((self.footer.stats, self.out))
+    }
+
+    /// Writes the last block, the footer and the trailer, and flushes.
+    fn write_tail(&mut self) -> Result<()> {
         self.flush_block()?;
         let footer = self.footer.encode();
         self.out.write_all(&footer)?;
         self.out.write_all(&trailer(self.pos, &footer))?;
         self.out.flush()?;
-        Ok((self.footer.stats, self.out))
+        Ok(())
     }
 }

@@ -434,6 +434,26 @@ mod tests {
                 proptest::prop_assert!(b >= max);
             }
         }
+
+        /// Address columns of any mix of families and values come back unchanged (each
+        /// mixed-column value is gathered from its own byte planes).
+        #[test]
+        fn addrs_round_trip_any_mix(
+            values in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::num::u128::ANY), 0..300),
+        ) {
+            let values: Vec<IpAddr> = values
+                .iter()
+                .map(|&(v6, bits)| {
+                    if v6 {
+                        IpAddr::V6(std::net::Ipv6Addr::from_bits(bits))
+                    } else {
+                        IpAddr::V4(Ipv4Addr::from_bits(bits as u32))
+                    }
+                })
+                .collect();
+            proptest::prop_assert_eq!(addrs(&values).1, values);
+        }
     }
 
     #[test]

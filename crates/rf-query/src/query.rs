@@ -291,7 +291,7 @@ pub fn execute(
                 packet_limit: q.packet_limit,
                 byte_limit: q.byte_limit,
             };
-            for (spec, map) in q.stats.iter().zip(stat::into_entries(p)) {
+            for (spec, map) in q.stats.iter().zip(stat::into_tables(p, &q.stats, &topts)) {
                 stat::print_tables(spec, map, &report.passed_stats, topts, &mut out.buf);
                 out.maybe_flush()?;
             }

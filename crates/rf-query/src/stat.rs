@@ -1005,6 +1005,116 @@ pub fn into_entries(p: StatPartial) -> Vec<Vec<(Key, Counters)>> {
         .collect()
 }
 
+/// The entries [`print_tables`] needs for every statistic of a finished scan, in the order of
+/// `specs`: all of them for `-n 0`; otherwise only those within the first `opts.top` of some
+/// order (after the `-l`/`-L` limits), picked while the sub-tables are emptied one by one.
+/// Ranking those few gives the tables that ranking all would, without a vector of every key
+/// (96 bytes each: hundreds of MB for millions of addresses) and its sort.
+pub fn into_tables(
+    p: StatPartial,
+    specs: &[StatSpec],
+    opts: &TableOptions,
+) -> Vec<Vec<(Key, Counters)>> {
+    if opts.top == 0 {
+        return into_entries(p);
+    }
+    let mut maps = p.maps.into_iter();
+    specs
+        .iter()
+        .map(|spec| {
+            let d = spec
+                .orders
+                .first()
+                .map_or(Order::Flows, |o| o.0)
+                .direction();
+            let mut best: Vec<Best> = spec
+                .orders
+                .iter()
+                .map(|&(order, asc)| Best {
+                    order,
+                    asc,
+                    n: opts.top,
+                    heap: std::collections::BinaryHeap::new(),
+                })
+                .collect();
+            let mut part = Vec::new();
+            for m in maps.by_ref().take(SHARDS) {
+                part.clear();
+                m.drain_into(&mut part);
+                for (k, c) in &part {
+                    if within(c.packets(d), opts.packet_limit)
+                        && within(c.bytes(d), opts.byte_limit)
+                    {
+                        best.iter_mut().for_each(|b| b.offer(k, c));
+                    }
+                }
+            }
+            let mut out: Vec<(Key, Counters)> = best
+                .into_iter()
+                .flat_map(|b| b.heap.into_iter().map(|e| (e.key, e.c)))
+                .collect();
+            out.sort_unstable_by_key(|e| e.0);
+            out.dedup_by_key(|e| e.0);
+            out
+        })
+        .collect()
+}
+
+/// The first `n` entries of one order seen so far, as [`rank`] orders them; the heap's top
+/// is the last of them, the one a better entry replaces.
+struct Best {
+    order: Order,
+    asc: bool,
+    n: usize,
+    heap: std::collections::BinaryHeap<Ranked>,
+}
+
+impl Best {
+    fn offer(&mut self, k: &Key, c: &Counters) {
+        let v = c.value(self.order);
+        let e = Ranked {
+            // Smaller comes first: the value itself when ascending, its complement when not;
+            // ties by key, as in `rank`.
+            pos: if self.asc { v } else { u64::MAX - v },
+            key: *k,
+            c: *c,
+        };
+        if self.heap.len() < self.n {
+            self.heap.push(e);
+        } else if self.heap.peek().is_some_and(|last| e < *last) {
+            self.heap.pop();
+            self.heap.push(e);
+        }
+    }
+}
+
+/// An entry with its place in one order.
+struct Ranked {
+    pos: u64,
+    key: Key,
+    c: Counters,
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, o: &Ranked) -> bool {
+        (self.pos, self.key) == (o.pos, o.key)
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, o: &Ranked) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, o: &Ranked) -> std::cmp::Ordering {
+        (self.pos, self.key).cmp(&(o.pos, o.key))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1092,6 +1202,51 @@ mod tests {
             }
             let want: Vec<(Key, Counters)> = want.into_iter().collect();
             proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest::proptest! {
+        /// Picking each order's first `-n` entries while the tables are emptied prints the
+        /// same tables as ranking every entry, with limits, in every style.
+        #[test]
+        fn picked_tables_equal_full_ranking(
+            recs in proptest::collection::vec(
+                (0u8..40, proptest::bool::ANY, 1u64..50, 1u64..5000, 0u64..3000), 1..120),
+            top in 1usize..8,
+            spec in proptest::sample::select(vec![
+                "ip/bytes", "srcip/flows/packets", "dstip/bps:a/bpp", "ip/pps/bytes:a",
+            ]),
+            limit in proptest::option::of((proptest::bool::ANY, 0u64..30)),
+            style in proptest::sample::select(vec![Style::Text, Style::Csv, Style::Pipe]),
+        ) {
+            let StatRequest::Element(spec) = parse(spec).unwrap() else {
+                panic!("element stat")
+            };
+            let specs = std::slice::from_ref(&spec);
+            let flows: Vec<FlowRecord> = recs
+                .iter()
+                .map(|&(a, v6, p, b, t)| flow(a, v6, (p, b, 0, 0), t))
+                .collect();
+            let partial = || {
+                let mut p = StatPartial::new(specs);
+                flows.iter().for_each(|r| Partial::add(&mut p, r));
+                p
+            };
+            let opts = TableOptions {
+                style,
+                top,
+                packet_limit: limit,
+                ..TableOptions::default()
+            };
+            let totals = FileStats::default();
+            let (mut all, mut picked) = (String::new(), String::new());
+            for e in into_entries(partial()) {
+                print_tables(&spec, e, &totals, opts, &mut all);
+            }
+            for e in into_tables(partial(), specs, &opts) {
+                print_tables(&spec, e, &totals, opts, &mut picked);
+            }
+            proptest::prop_assert_eq!(picked, all);
         }
     }
 

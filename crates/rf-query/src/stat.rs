@@ -810,13 +810,27 @@ fn pct(part: u64, total: u64) -> f64 {
     }
 }
 
+/// Where `c` ranks in `order`: smaller comes first (the value itself when ascending, its
+/// complement when not); ties go by key.
+fn position(c: &Counters, order: Order, asc: bool) -> u64 {
+    let v = c.value(order);
+    if asc { v } else { u64::MAX - v }
+}
+
 /// Sorts entries for `order`: by value (descending unless `asc`), ties by key.
 pub fn rank(entries: &mut [(Key, Counters)], order: Order, asc: bool) {
-    entries.sort_by(|a, b| {
-        let (va, vb) = (a.1.value(order), b.1.value(order));
-        let c = if asc { va.cmp(&vb) } else { vb.cmp(&va) };
-        c.then_with(|| a.0.cmp(&b.0))
-    });
+    entries.sort_by_key(|e| (position(&e.1, order, asc), e.0));
+}
+
+/// Whether `c` passes the `-l`/`-L` limits of `opts`, which use the counters of the first
+/// order's direction.
+fn within_limits(spec: &StatSpec, opts: &TableOptions, c: &Counters) -> bool {
+    let d = spec
+        .orders
+        .first()
+        .map_or(Order::Flows, |o| o.0)
+        .direction();
+    within(c.packets(d), opts.packet_limit) && within(c.bytes(d), opts.byte_limit)
 }
 
 /// Prints every table of one statistic.
@@ -828,15 +842,8 @@ pub fn print_tables(
     out: &mut String,
 ) {
     if opts.packet_limit.is_some() || opts.byte_limit.is_some() {
-        // Limits use the counters of the first order's direction, before ranking.
-        let d = spec
-            .orders
-            .first()
-            .map_or(Order::Flows, |o| o.0)
-            .direction();
-        entries.retain(|(_, c)| {
-            within(c.packets(d), opts.packet_limit) && within(c.bytes(d), opts.byte_limit)
-        });
+        // Limits apply before ranking.
+        entries.retain(|(_, c)| within_limits(spec, &opts, c));
     }
     let long = opts.long_v6 && spec.ty.show == Show::Addr;
     let w = if long { 39 } else { 17 };
@@ -1022,11 +1029,6 @@ pub fn into_tables(
     specs
         .iter()
         .map(|spec| {
-            let d = spec
-                .orders
-                .first()
-                .map_or(Order::Flows, |o| o.0)
-                .direction();
             let mut best: Vec<Best> = spec
                 .orders
                 .iter()
@@ -1041,12 +1043,8 @@ pub fn into_tables(
             for m in maps.by_ref().take(SHARDS) {
                 part.clear();
                 m.drain_into(&mut part);
-                for (k, c) in &part {
-                    if within(c.packets(d), opts.packet_limit)
-                        && within(c.bytes(d), opts.byte_limit)
-                    {
-                        best.iter_mut().for_each(|b| b.offer(k, c));
-                    }
+                for (k, c) in part.iter().filter(|(_, c)| within_limits(spec, opts, c)) {
+                    best.iter_mut().for_each(|b| b.offer(k, c));
                 }
             }
             let mut out: Vec<(Key, Counters)> = best
@@ -1071,11 +1069,8 @@ struct Best {
 
 impl Best {
     fn offer(&mut self, k: &Key, c: &Counters) {
-        let v = c.value(self.order);
         let e = Ranked {
-            // Smaller comes first: the value itself when ascending, its complement when not;
-            // ties by key, as in `rank`.
-            pos: if self.asc { v } else { u64::MAX - v },
+            pos: position(c, self.order, self.asc),
             key: *k,
             c: *c,
         };

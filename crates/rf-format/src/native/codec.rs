@@ -27,32 +27,6 @@ const ADDR_ALL_V4: u8 = 0;
 const ADDR_ALL_V6: u8 = 1;
 const ADDR_MIXED: u8 = 2;
 
-/// Unsigned integers that can be split into and rebuilt from byte planes.
-trait Planar: Copy + Default {
-    fn byte(self, k: usize) -> u8;
-}
-
-macro_rules! impl_planar {
-    ($($t:ty),*) => {$(
-        impl Planar for $t {
-            #[inline]
-            fn byte(self, k: usize) -> u8 {
-                (self >> (8 * k)) as u8
-            }
-        }
-    )*};
-}
-
-impl_planar!(u64, u128);
-
-/// Writes the values, `width` bytes each, as byte planes: all low bytes first.
-#[inline]
-fn put_planes<T: Planar>(out: &mut Vec<u8>, width: usize, values: &[T]) {
-    for k in 0..width {
-        out.extend(values.iter().map(|v| v.byte(k)));
-    }
-}
-
 /// Encodes integers: base u64, width u8, then `width` byte planes of `value - base`.
 #[cfg(test)]
 pub fn encode_ints(values: &[u64], out: &mut Vec<u8>) {
@@ -213,10 +187,13 @@ pub fn encode_addrs_with(values: &[IpAddr], s: &mut AddrScratch, out: &mut Vec<u
         out.extend(values.iter().map(|a| u8::from(a.is_ipv6())));
     }
     out.reserve(4 * s.v4.len() + 16 * s.v6.len());
+    // Byte planes, low bytes first.
     for k in 0..4 {
         out.extend(s.v4.iter().map(|&v| (v >> (8 * k)) as u8));
     }
-    put_planes(out, 16, &s.v6);
+    for k in 0..16 {
+        out.extend(s.v6.iter().map(|&v| (v >> (8 * k)) as u8));
+    }
 }
 
 /// Decodes `n` addresses written by `encode_addrs`.
@@ -258,33 +235,12 @@ pub fn decode_addrs(raw: &[u8], n: usize, off: u64, out: &mut Vec<IpAddr>) -> Re
     out.clear();
     if mode == ADDR_ALL_V4 {
         // The common case (IPv4-only columns): rebuild straight from the four planes.
-        let mut p = planes4.chunks_exact(n.max(1));
-        let (b0, b1, b2, b3) = (p.next(), p.next(), p.next(), p.next());
-        if let (Some(b0), Some(b1), Some(b2), Some(b3)) = (b0, b1, b2, b3) {
-            out.extend(
-                b0.iter()
-                    .zip(b1)
-                    .zip(b2)
-                    .zip(b3)
-                    .map(|(((&a, &b), &c), &d)| {
-                        IpAddr::V4(Ipv4Addr::from_bits(u32::from_le_bytes([a, b, c, d])))
-                    }),
-            );
-        }
+        out.extend(v4_values(planes4, n4).map(|v| IpAddr::V4(Ipv4Addr::from_bits(v))));
         return Ok(());
     }
     // Each value gathered from its planes in one go: a shift-and-or pass per plane over
     // 128-bit values cost more than the rest of the column.
-    let a4: Vec<u32> = match planes4.chunks_exact(n4.max(1)).collect::<Vec<_>>()[..] {
-        [b0, b1, b2, b3] => b0
-            .iter()
-            .zip(b1)
-            .zip(b2)
-            .zip(b3)
-            .map(|(((&a, &b), &c), &d)| u32::from_le_bytes([a, b, c, d]))
-            .collect(),
-        _ => Vec::new(),
-    };
+    let a4: Vec<u32> = v4_values(planes4, n4).collect();
     let a6: Vec<u128> = (0..n6)
         .map(|j| {
             let mut b = [0u8; 16];
@@ -312,6 +268,23 @@ pub fn decode_addrs(raw: &[u8], n: usize, off: u64, out: &mut Vec<IpAddr>) -> Re
         j4 += usize::from(!is6);
     }
     Ok(())
+}
+
+/// The `n` IPv4 addresses stored as four byte planes (low bytes first) in `planes`.
+fn v4_values(planes: &[u8], n: usize) -> impl Iterator<Item = u32> + '_ {
+    let mut p = planes.chunks_exact(n.max(1));
+    let (b0, b1, b2, b3) = (p.next(), p.next(), p.next(), p.next());
+    let (b0, b1, b2, b3) = (
+        b0.unwrap_or_default(),
+        b1.unwrap_or_default(),
+        b2.unwrap_or_default(),
+        b3.unwrap_or_default(),
+    );
+    b0.iter()
+        .zip(b1)
+        .zip(b2)
+        .zip(b3)
+        .map(|(((&a, &b), &c), &d)| u32::from_le_bytes([a, b, c, d]))
 }
 
 /// Compresses `raw` with `codec` into `out`, falling back to storing it raw when compression

@@ -181,10 +181,7 @@ impl Writer<TempFile> {
     /// # Errors
     /// I/O errors, naming the final path.
     pub fn finish(self) -> Result<FileStats> {
-        let path = self.out.path.clone();
-        let (stats, out) = self.finish_into_inner().map_err(|e| e.in_file(&path))?;
-        out.commit().map_err(|e| e.in_file(&path))?;
-        Ok(stats)
+        self.finish_or_recover().map_err(|(e, _)| e)
     }
 
     /// [`Writer::finish`]; on failure also every record written, as [`Writer::recover`]

@@ -10,7 +10,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::record::{FlowRecord, NBAR_APP_LEN, NOKIA_STRING_LEN, PF_IFNAME_LEN, USERNAME_LEN};
 
-const UNSPEC: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+/// The default address value.
+pub(crate) const UNSPEC: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 /// How a column's values are taken from and put back into a record.
 pub(crate) enum Kind {

@@ -13,6 +13,10 @@ use super::block::BlockEncoder;
 use super::columns::{ColumnSet, Presence};
 use super::footer::{Footer, IndexEntry, trailer};
 use super::layout::{CODEC_LZ4, CODEC_RAW, MAX_BLOCK_RECORDS, header_bytes};
+
+/// Records a writer gathers before staging their columns in the block encoder: few enough
+/// that the records (720 bytes each) stay in cache while each column is read from them.
+const CHUNK: usize = 512;
 use crate::error::{Error, Result};
 use crate::file::{Compression, ExporterInfo};
 use crate::record::FlowRecord;
@@ -114,8 +118,9 @@ pub struct Writer<W: Write = TempFile> {
     pos: u64,
     codec: u8,
     block_records: usize,
+    /// Records not yet staged in `enc` (at most [`CHUNK`]).
     buf: Vec<FlowRecord>,
-    /// The columns the records in `buf` need.
+    /// The columns the records of the current block (staged and in `buf`) need.
     present: Presence,
     enc: BlockEncoder,
     footer: Footer,
@@ -235,7 +240,7 @@ impl<W: Write> Writer<W> {
             pos: header.len() as u64,
             codec,
             block_records,
-            buf: Vec::with_capacity(block_records.min(1 << 16)),
+            buf: Vec::with_capacity(block_records.min(CHUNK)),
             present: Presence::default(),
             enc: BlockEncoder::default(),
             kept: None,
@@ -284,8 +289,11 @@ impl<W: Write> Writer<W> {
         self.footer.stats.add(rec);
         self.present.add(rec);
         self.buf.push(rec.clone());
-        if self.buf.len() >= self.block_records {
+        if self.enc.staged() + self.buf.len() >= self.block_records {
             self.flush_block()?;
+        } else if self.buf.len() >= CHUNK {
+            self.enc.stage(&self.buf, self.present.mask());
+            self.buf.clear();
         }
         Ok(())
     }
@@ -307,28 +315,30 @@ impl<W: Write> Writer<W> {
     /// all (and no more than its limit): what a failed file held, to write again elsewhere
     /// or later. `None` when they were not kept.
     pub fn recover(self) -> Option<Vec<FlowRecord>> {
-        self.kept?.records(self.buf)
+        let mut tail = self.enc.staged_records();
+        tail.extend(self.buf);
+        self.kept?.records(tail)
     }
 
     fn flush_block(&mut self) -> Result<()> {
-        if self.buf.is_empty() {
+        self.enc.stage(&self.buf, self.present.mask());
+        self.buf.clear();
+        let records = self.enc.staged();
+        if records == 0 {
             return Ok(());
         }
-        let present = self.present.mask();
         let (summary, len) = match self.kept.as_mut() {
             Some(kept) if kept.complete => {
                 // Encoded into a buffer of its own, which is then kept as it is.
                 let mut block = Vec::new();
-                let done = self
-                    .enc
-                    .encode(&self.buf, present, self.codec, &mut block)?;
-                self.out.write_all(&block)?;
-                kept.add(self.buf.len(), block);
+                let done = self.enc.finish(self.codec, &[], &mut block)?;
+                // Kept even when writing it fails: its records are then recovered from it.
+                let written = self.out.write_all(&block);
+                kept.add(records, block);
+                written?;
                 done
             }
-            _ => self
-                .enc
-                .encode(&self.buf, present, self.codec, &mut self.out)?,
+            _ => self.enc.finish(self.codec, &[], &mut self.out)?,
         };
         self.footer.blocks.push(IndexEntry {
             offset: self.pos,
@@ -336,7 +346,6 @@ impl<W: Write> Writer<W> {
             summary,
         });
         self.pos += u64::from(len);
-        self.buf.clear();
         self.present = Presence::default();
         Ok(())
     }

@@ -477,7 +477,8 @@ impl Store {
         self.by_exporter.get(exporter).map_or(&[], Vec::as_slice)
     }
 
-    fn find(&self, exporter: usize, id: u16) -> Option<&Arc<Template>> {
+    /// The template `id` of `exporter`, where it is stored.
+    pub fn find(&self, exporter: usize, id: u16) -> Option<&Arc<Template>> {
         let l = self.list(exporter);
         l.binary_search_by_key(&id, |&(i, _)| i)
             .ok()

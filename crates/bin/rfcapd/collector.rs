@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rf_format::native::{Writer, WriterOptions};
+use rf_format::native::{ColumnSet, Writer, WriterOptions};
 use rf_format::{Compression, ExporterInfo, FileStats, FlowRecord};
 use rf_netflow::{Config as DecoderConfig, Decoder, canonical_ip};
 use rf_store::{Layout, NameStyle, layout, naming};
@@ -246,11 +246,16 @@ impl Env {
 
     /// Writes one record to `o`: into the file (whose writer keeps a compressed copy for a
     /// rewrite), or into the journal while no file is open.
-    fn store(&self, o: &mut Output, r: &FlowRecord, now: i64) {
+    /// Stores one record; `cols`: the columns it may hold values in, when the decoder knows.
+    fn store(&self, o: &mut Output, r: &FlowRecord, cols: Option<&ColumnSet>, now: i64) {
         o.stats.add(r);
         o.records += 1;
         if let Some(w) = o.writer.as_mut() {
-            if let Err(e) = w.write(r) {
+            let written = match cols {
+                Some(c) => w.write_in(r, c),
+                None => w.write(r),
+            };
+            if let Err(e) = written {
                 self.write_failed(o, &e);
             }
             return;
@@ -504,8 +509,9 @@ impl Collector {
             ));
         }
         Metrics::add(&env.metrics.flows, recs.len() as u64);
+        let cols = o.decoder.columns();
         for r in recs.iter() {
-            env.store(o, r, now);
+            env.store(o, r, cols.as_ref(), now);
         }
     }
 

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
+use rf_format::native::ColumnSet;
 use rf_format::record::{FLAG_EVENT, FLAG_SAMPLED};
 use rf_format::{ExporterInfo, FlowRecord, ext_id};
 
@@ -82,6 +83,9 @@ pub struct Decoder {
     held: VecDeque<Held>,
     held_bytes: usize,
     counters: Counters,
+    /// The columns the records of the last `decode` call may hold values in (`None`: not
+    /// tracked, as for NetFlow v1/v5/v7).
+    columns: Option<ColumnSet>,
 }
 
 /// Normalises an IPv4-mapped IPv6 source (dual-stack socket) to IPv4.
@@ -108,7 +112,15 @@ impl Decoder {
             held: VecDeque::new(),
             held_bytes: 0,
             counters: Counters::default(),
+            columns: None,
         }
+    }
+
+    /// A set of columns holding every non-default value of the records the last
+    /// [`Decoder::decode`] call appended (from their templates; a superset), for
+    /// `Writer::write_in`. `None` when not tracked (NetFlow v1/v5/v7).
+    pub fn columns(&self) -> Option<ColumnSet> {
+        self.columns
     }
 
     /// Decoder-wide counters.
@@ -158,8 +170,12 @@ impl Decoder {
         let from = canonical_ip(from);
         let before = out.len();
         let mut exporter = None;
+        self.columns = Some(ColumnSet::EMPTY);
         let res = match u16_at(pkt, 0, "netflow header") {
-            Ok(1 | 5 | 7) => self.decode_v5(pkt, from, received_ms, out, &mut exporter),
+            Ok(1 | 5 | 7) => {
+                self.columns = None;
+                self.decode_v5(pkt, from, received_ms, out, &mut exporter)
+            }
             Ok(9) => self.decode_v9(pkt, from, received_ms, out, &mut exporter),
             Ok(10) => self.decode_ipfix(pkt, from, received_ms, out, &mut exporter),
             Ok(v) => Err(DecodeError::Version(v)),
@@ -443,6 +459,7 @@ impl Decoder {
             self.hold(id, body, ctx);
             return 0;
         };
+        self.columns = self.columns.map(|c| c.union(t.columns));
         Self::decode_records(&self.cfg, &mut self.exporters, t, body, ctx, out)
     }
 
@@ -509,6 +526,7 @@ impl Decoder {
                     };
                     // Released records are counted as flows of the datagram that carried the
                     // template (decode() counts everything appended to `out`).
+                    self.columns = self.columns.map(|c| c.union(t.columns));
                     Self::decode_records(&self.cfg, &mut self.exporters, &t, &h.data, &ctx, out);
                 }
                 None => keep.push_back(h),

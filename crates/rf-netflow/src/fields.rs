@@ -7,11 +7,12 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use rf_format::FlowRecord;
-use rf_format::record::{NBAR_APP_LEN, set_c_str};
+use rf_format::native::ColumnSet;
+use rf_format::record::{ExtSet, NBAR_APP_LEN, set_c_str};
 
 use crate::cursor::be_uint;
 use crate::ie;
-use crate::template::Proto;
+use crate::template::{Proto, Step};
 
 /// Field values that need the whole record (or the packet header) before they mean anything.
 #[derive(Clone, Copy, Debug, Default)]
@@ -402,9 +403,129 @@ pub fn finish(r: &mut FlowRecord, p: &Pending, tb: &TimeBase) {
     }
 }
 
+/// A record with a value in every field the decoder sets on each record whatever its
+/// template: `Decoder::base_record` (receive address and time, version, exporter), the
+/// exporter and engine fields and `obs_domain_id` of `decode_records`, the times and ICMP
+/// ports of [`finish`], the flow count and the sampling fields. Keep it in step with those.
+fn per_record_probe() -> FlowRecord {
+    let a = IpAddr::V4(Ipv4Addr::BROADCAST);
+    FlowRecord {
+        ext: ExtSet(u64::MAX),
+        flags: u8::MAX,
+        nfversion: u8::MAX,
+        received_ms: 1,
+        received_ip: a,
+        exporter_ip: a,
+        exporter_sysid: 1,
+        exporter_id: 1,
+        exporter_version: 1,
+        engine_type: 1,
+        engine_id: 1,
+        obs_domain_id: 1,
+        first_ms: 1,
+        last_ms: 1,
+        src_port: 1,
+        dst_port: 1,
+        flows: 1,
+        sampling_interval: 2,
+        ..FlowRecord::default()
+    }
+}
+
+/// The columns a record decoded with these template steps may hold values in: those
+/// [`exec`] writes for the steps and those the decoder sets on every record
+/// ([`per_record_probe`]). Each step is applied to an empty record with an all-ones value
+/// of its length (variable-length steps at several lengths), which no field turns into its
+/// default. A collector's writer stores exactly these columns' values without looking at
+/// every field of every record.
+pub(crate) fn columns_of(steps: &[Step]) -> ColumnSet {
+    let ones = vec![0xFFu8; steps.iter().map(|s| usize::from(s.len)).max().unwrap_or(0)];
+    let mut cols = ColumnSet::of_record(&per_record_probe());
+    for s in steps {
+        let lens: &[usize] = if s.len == ie::VARLEN {
+            &[1, 2, 4, 8, 16, 64, 255]
+        } else {
+            &[usize::from(s.len)]
+        };
+        for &n in lens {
+            let mut r = FlowRecord::default();
+            let mut p = Pending::default();
+            let v = ones.get(..n).map_or_else(|| vec![0xFF; n], <[u8]>::to_vec);
+            exec(s.op, &v, &mut r, &mut p);
+            cols = cols.union(ColumnSet::of_record(&r));
+        }
+    }
+    cols
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every element id of both protocols, at every length and with many values: what
+    /// [`exec`] and [`finish`] leave non-default is always inside [`columns_of`] of the
+    /// step (a column missing there would be silently dropped by the collector's writer).
+    #[test]
+    fn columns_of_covers_every_value_of_every_op() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let tb = TimeBase {
+            export_ms: 1_700_000_000_000,
+            boot_ms: Some(1_600_000_000_000),
+        };
+        let mut checked = 0;
+        for proto in [Proto::V9, Proto::Ipfix] {
+            for id in 0..=u16::MAX {
+                let op = op_of(id, proto);
+                if op == Op::Ignore {
+                    continue;
+                }
+                for len in [1u16, 2, 3, 4, 6, 8, 16, 32, ie::VARLEN] {
+                    let alone = columns_of(&[Step { len, op }]);
+                    // With a protocol field saying ICMP, for finish()'s type/code rule.
+                    let icmp = Step {
+                        len: 1,
+                        op: Op::Proto,
+                    };
+                    let with_icmp = columns_of(&[icmp, Step { len, op }]);
+                    for k in 0..16 {
+                        let n = if len == ie::VARLEN {
+                            (next() % 300) as usize
+                        } else {
+                            usize::from(len)
+                        };
+                        // Random bytes, and some values of a single low bit.
+                        let v: Vec<u8> = if k < 12 {
+                            (0..n).map(|_| next() as u8).collect()
+                        } else {
+                            (0..n).map(|i| u8::from(i + 1 == n)).collect()
+                        };
+                        let mut r = FlowRecord::default();
+                        let mut p = Pending::default();
+                        let cols = if k % 2 == 0 {
+                            exec(Op::Proto, &[1], &mut r, &mut p);
+                            with_icmp
+                        } else {
+                            alone
+                        };
+                        exec(op, &v, &mut r, &mut p);
+                        finish(&mut r, &p, &tb);
+                        assert!(
+                            ColumnSet::of_record(&r).is_subset(&cols),
+                            "{op:?} ({id}, {len} bytes) wrote outside {cols:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000, "only {checked} cases");
+    }
 
     #[test]
     fn values_of_any_width_keep_their_low_bytes() {

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use rf_format::native::ColumnSet;
 use rf_format::{ExtSet, ext_id};
 
 use crate::cursor::u16_at;
@@ -70,6 +71,8 @@ pub struct Template {
     /// What each field does with its value, in wire order (decided once, here, rather than
     /// for every record).
     pub(crate) plan: Vec<Step>,
+    /// The columns its records may hold values in ([`crate::fields::columns_of`]).
+    pub(crate) columns: ColumnSet,
 }
 
 /// One field of a template's decoding plan.
@@ -110,7 +113,7 @@ impl Template {
                 event |= matches!(f.id, ie::FIREWALL_EVENT | ie::NF_F_FW_EVENT | ie::NAT_EVENT);
             }
         }
-        let plan = fields
+        let plan: Vec<Step> = fields
             .iter()
             .map(|f| Step {
                 len: f.len,
@@ -149,6 +152,7 @@ impl Template {
             ext,
             event,
             raw: raw.into(),
+            columns: crate::fields::columns_of(&plan),
             plan,
         }
     }

@@ -36,6 +36,19 @@ struct Staged {
     bytes: Vec<u8>,
 }
 
+impl Staged {
+    /// Whether every staged value is the default: a column staged because it was declared
+    /// (see `Writer::write_in`) but never given a value is left out of the block. For a
+    /// column some record set, the first non-default value ends the search.
+    fn all_default(&self, kind: &Kind) -> bool {
+        match kind {
+            Kind::Int { .. } => self.hi == 0,
+            Kind::Addr { .. } => self.addrs.iter().all(|a| *a == UNSPEC),
+            Kind::Bytes { .. } => self.bytes.iter().all(|&b| b == 0),
+        }
+    }
+}
+
 /// Builds blocks: records are staged a few hundred at a time (their columns gathered into
 /// per-column vectors), then the staged columns are encoded as one block. Gathering a
 /// column walks the records with a 720-byte stride; over the few hundred records of a
@@ -188,7 +201,7 @@ impl BlockEncoder {
         // Taken out while `add_column` borrows the encoder; put back below.
         let cols = std::mem::take(&mut self.cols);
         for (c, st) in COLUMNS.iter().zip(&cols) {
-            if self.staged >> c.id & 1 == 0 {
+            if self.staged >> c.id & 1 == 0 || st.all_default(&c.kind) {
                 continue;
             }
             self.raw.clear();

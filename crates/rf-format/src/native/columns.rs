@@ -352,6 +352,9 @@ impl ColumnSet {
     pub const ALL: ColumnSet = ColumnSet([u64::MAX; 4]);
     /// Only the `ext` column.
     pub const NONE: ColumnSet = ColumnSet([1 << 1, 0, 0, 0]);
+    /// No column at all (as a projection the same as [`ColumnSet::NONE`]: `ext` is always
+    /// decoded); the start of a union, e.g. of [`ColumnSet::of_record`] sets.
+    pub const EMPTY: ColumnSet = ColumnSet([0; 4]);
 
     /// Whether column `id` is in the set.
     pub fn contains(&self, id: u16) -> bool {
@@ -390,6 +393,23 @@ impl ColumnSet {
     #[must_use]
     pub fn union(self, o: ColumnSet) -> ColumnSet {
         ColumnSet(std::array::from_fn(|i| self.0[i] | o.0[i]))
+    }
+
+    /// The columns in which `r` holds a value other than the default: what a file must
+    /// store for it (the `ext` column only when `r.ext` is not empty).
+    pub fn of_record(r: &FlowRecord) -> ColumnSet {
+        let m = non_default_mask(r);
+        ColumnSet([m as u64, (m >> 64) as u64, 0, 0])
+    }
+
+    /// Whether every column of this set is also in `o`.
+    pub fn is_subset(&self, o: &ColumnSet) -> bool {
+        self.0.iter().zip(&o.0).all(|(a, b)| a & !b == 0)
+    }
+
+    /// The set as a mask of the ids below 128 (every column this build knows).
+    pub(crate) fn low_mask(&self) -> u128 {
+        u128::from(self.0[0]) | u128::from(self.0[1]) << 64
     }
 }
 

@@ -282,6 +282,7 @@ proptest::proptest! {
         n in 1usize..2500,
         block_records in 1usize..3000,
         from in proptest::array::uniform3(0usize..2600),
+        group in 1usize..700,
     ) {
         let recs = late_columns(n, from);
         let opts = WriterOptions { block_records, ..WriterOptions::default() };
@@ -308,20 +309,41 @@ proptest::proptest! {
         recs.iter().for_each(|r| w.write(r).unwrap());
         proptest::prop_assert_eq!(w.recover(), Some(recs.clone()));
 
-        // Records declared with a superset of their columns (here: every column) make the
-        // same file: declared columns that hold only defaults are left out.
-        let file = |declared: bool| {
+        // Records declared with a superset of their columns (here: every column), or
+        // appended in groups (as a collector decodes a datagram into the writer), make the
+        // same file: declared columns that hold only defaults are left out, and blocks are
+        // cut at `block_records` wherever a group ends.
+        let file = |how: u8| {
             let mut w = Writer::new(Vec::new(), opts.clone()).unwrap();
             w.set_created(1);
-            for r in &recs {
-                if declared {
-                    w.write_in(r, &ColumnSet::ALL).unwrap();
-                } else {
-                    w.write(r).unwrap();
+            match how {
+                0 => recs.iter().for_each(|r| w.write(r).unwrap()),
+                1 => recs.iter().for_each(|r| w.write_in(r, &ColumnSet::ALL).unwrap()),
+                _ => {
+                    for g in recs.chunks(group) {
+                        w.append_with(|buf| {
+                            buf.extend_from_slice(g);
+                            (how == 2).then_some(ColumnSet::ALL)
+                        })
+                        .unwrap();
+                    }
                 }
             }
             w.finish_into_inner().unwrap().1
         };
-        proptest::prop_assert!(file(true) == file(false));
+        let plain = file(0);
+        for how in 1..=3 {
+            proptest::prop_assert!(file(how) == plain, "way {}", how);
+        }
+        let mut w = Writer::new(Vec::new(), opts).unwrap();
+        w.keep_blocks(n);
+        for g in recs.chunks(group) {
+            w.append_with(|buf| {
+                buf.extend_from_slice(g);
+                None
+            })
+            .unwrap();
+        }
+        proptest::prop_assert_eq!(w.recover(), Some(recs));
     }
 }

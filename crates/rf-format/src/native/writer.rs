@@ -291,7 +291,7 @@ impl<W: Write> Writer<W> {
     /// I/O errors.
     pub fn write(&mut self, rec: &FlowRecord) -> Result<()> {
         self.present.add(rec);
-        self.push(rec)
+        self.push(rec, 0)
     }
 
     /// Appends one record whose non-default values all lie in `cols`, which the caller
@@ -309,15 +309,65 @@ impl<W: Write> Writer<W> {
             "record holds values outside the declared columns"
         );
         self.declared |= cols.low_mask();
-        self.push(rec)
+        self.push(rec, cols.low_mask())
     }
 
-    fn push(&mut self, rec: &FlowRecord) -> Result<()> {
+    /// Appends the records `fill` pushes onto the vector it is handed (which it must only
+    /// add to): a decoder writes them there in place, saving a copy of every 720-byte
+    /// record. `fill` returns the columns the new records may hold values in, as for
+    /// [`Writer::write_in`], or `None` to have the writer look at every field.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn append_with(
+        &mut self,
+        fill: impl FnOnce(&mut Vec<FlowRecord>) -> Option<ColumnSet>,
+    ) -> Result<()> {
+        let start = self.buf.len();
+        let cols = fill(&mut self.buf);
+        let new = self.buf.get(start..).unwrap_or_default();
+        for r in new {
+            self.footer.stats.add(r);
+        }
+        let declared = match cols {
+            Some(c) => {
+                debug_assert!(
+                    new.iter().all(|r| ColumnSet::of_record(r).is_subset(&c)),
+                    "record holds values outside the declared columns"
+                );
+                c.low_mask()
+            }
+            None => {
+                new.iter().for_each(|r| self.present.add(r));
+                0
+            }
+        };
+        self.declared |= declared;
+        self.settle(declared)
+    }
+
+    fn push(&mut self, rec: &FlowRecord, declared: u128) -> Result<()> {
         self.footer.stats.add(rec);
         self.buf.push(rec.clone());
-        if self.enc.staged() + self.buf.len() >= self.block_records {
-            self.flush_block()?;
-        } else if self.buf.len() >= CHUNK {
+        self.settle(declared)
+    }
+
+    /// Writes the blocks `buf` completes (each exactly `block_records` long) and stages a
+    /// full chunk. Records left in `buf` after a block are all from the last addition,
+    /// whose columns are `declared` (or, when 0, found by looking at them).
+    fn settle(&mut self, declared: u128) -> Result<()> {
+        while self.enc.staged() + self.buf.len() >= self.block_records {
+            // Staging stays below `block_records`, so the block takes 1..=buf.len().
+            let k = self.block_records - self.enc.staged();
+            self.enc.stage(&self.buf[..k], self.needed());
+            self.buf.drain(..k);
+            self.finish_block()?;
+            self.declared = declared;
+            if declared == 0 {
+                self.buf.iter().for_each(|r| self.present.add(r));
+            }
+        }
+        if self.buf.len() >= CHUNK {
             self.enc.stage(&self.buf, self.needed());
             self.buf.clear();
         }
@@ -351,9 +401,15 @@ impl<W: Write> Writer<W> {
         self.kept?.records(tail)
     }
 
+    /// Writes what is staged and in `buf` as a block.
     fn flush_block(&mut self) -> Result<()> {
         self.enc.stage(&self.buf, self.needed());
         self.buf.clear();
+        self.finish_block()
+    }
+
+    /// Writes the staged records as a block.
+    fn finish_block(&mut self) -> Result<()> {
         let records = self.enc.staged();
         if records == 0 {
             return Ok(());

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rf_format::native::{ColumnSet, Writer, WriterOptions};
-use rf_format::{Compression, ExporterInfo, FileStats, FlowRecord};
+use rf_format::{Compression, ExporterInfo, FlowRecord};
 use rf_netflow::{Config as DecoderConfig, Decoder, canonical_ip};
 use rf_store::{Layout, NameStyle, layout, naming};
 
@@ -100,7 +100,9 @@ struct Output {
     decoder: Decoder,
     writer: Option<Writer>,
     path: PathBuf,
-    stats: FileStats,
+    /// Packets and bytes (in and out) of the slot's records, for the rotation log line.
+    packets: u64,
+    bytes: u64,
     /// Records of the slot; nfcapd's "Flows:" counts records, not aggregated flow counts.
     records: u64,
     /// Records of the slot while no file is open (the writer keeps them otherwise).
@@ -115,6 +117,31 @@ struct Output {
 /// Start of the slot holding `now` (slots are aligned to the UNIX epoch).
 pub fn slot_start(now: i64, interval: i64) -> i64 {
     now - now.rem_euclid(interval.max(1))
+}
+
+impl Output {
+    /// Adds records to the slot's packet and byte sums (the writer keeps the file's full
+    /// statistics; the log line needs only these two).
+    fn count(&mut self, recs: &[FlowRecord]) {
+        self.add_counts(recs.len(), packets_and_bytes(recs));
+    }
+
+    /// Adds `n` records holding `packets` and `bytes` to the slot's sums.
+    fn add_counts(&mut self, n: usize, (packets, bytes): (u64, u64)) {
+        self.packets = self.packets.wrapping_add(packets);
+        self.bytes = self.bytes.wrapping_add(bytes);
+        self.records += n as u64;
+    }
+}
+
+/// Packets and bytes, in and out, of `recs`.
+fn packets_and_bytes(recs: &[FlowRecord]) -> (u64, u64) {
+    recs.iter().fold((0u64, 0u64), |(p, b), r| {
+        (
+            p.wrapping_add(r.in_packets).wrapping_add(r.out_packets),
+            b.wrapping_add(r.in_bytes).wrapping_add(r.out_bytes),
+        )
+    })
 }
 
 impl Env {
@@ -153,7 +180,8 @@ impl Env {
             decoder: Decoder::new(cfg),
             writer: None,
             path: PathBuf::new(),
-            stats: FileStats::default(),
+            packets: 0,
+            bytes: 0,
             records: 0,
             journal: Vec::new(),
             journal_complete: true,
@@ -248,8 +276,7 @@ impl Env {
     /// rewrite), or into the journal while no file is open.
     /// Stores one record; `cols`: the columns it may hold values in, when the decoder knows.
     fn store(&self, o: &mut Output, r: &FlowRecord, cols: Option<&ColumnSet>, now: i64) {
-        o.stats.add(r);
-        o.records += 1;
+        o.count(std::slice::from_ref(r));
         if let Some(w) = o.writer.as_mut() {
             let written = match cols {
                 Some(c) => w.write_in(r, c),
@@ -283,7 +310,7 @@ impl Env {
         o.bad_base = bad_total;
         self.log.info(&format!(
             "Ident: '{}' Flows: {}, Packets: {}, Bytes: {}, Sequence Errors: {}, Bad Packets: {}",
-            o.ident, o.records, o.stats.packets, o.stats.bytes, seq, bad
+            o.ident, o.records, o.packets, o.bytes, seq, bad
         ));
         if o.writer.is_none() && o.journal_complete {
             // Last chance to write this slot normally.
@@ -307,8 +334,7 @@ impl Env {
             }
             None => failed = self.failed(o, exporters, seq),
         }
-        o.stats = FileStats::default();
-        o.records = 0;
+        (o.packets, o.bytes, o.records) = (0, 0, 0);
         o.journal = Vec::new();
         o.journal_complete = true;
         failed
@@ -498,15 +524,16 @@ impl Collector {
             // Decoded straight into the writer's buffer (no copy of each 720-byte record).
             let mut decoded = Ok(0);
             let mut flows = 0;
+            let mut sums = (0, 0);
             let written = w.append_with(|buf| {
                 let start = buf.len();
                 decoded = o.decoder.decode(data, from, now_ms, buf);
                 let new = buf.get(start..).unwrap_or_default();
-                new.iter().for_each(|r| o.stats.add(r));
+                sums = packets_and_bytes(new);
                 flows = new.len();
                 o.decoder.columns()
             });
-            o.records += flows as u64;
+            o.add_counts(flows, sums);
             if let Err(e) = written {
                 env.write_failed(o, &e);
             }

@@ -439,7 +439,6 @@ fn per_record_probe() -> FlowRecord {
 /// default. A collector's writer stores exactly these columns' values without looking at
 /// every field of every record.
 pub(crate) fn columns_of(steps: &[Step]) -> ColumnSet {
-    let ones = vec![0xFFu8; steps.iter().map(|s| usize::from(s.len)).max().unwrap_or(0)];
     let mut cols = ColumnSet::of_record(&per_record_probe());
     for s in steps {
         let lens: &[usize] = if s.len == ie::VARLEN {
@@ -450,8 +449,7 @@ pub(crate) fn columns_of(steps: &[Step]) -> ColumnSet {
         for &n in lens {
             let mut r = FlowRecord::default();
             let mut p = Pending::default();
-            let v = ones.get(..n).map_or_else(|| vec![0xFF; n], <[u8]>::to_vec);
-            exec(s.op, &v, &mut r, &mut p);
+            exec(s.op, &vec![0xFF; n], &mut r, &mut p);
             cols = cols.union(ColumnSet::of_record(&r));
         }
     }

@@ -53,7 +53,7 @@ impl Staged {
 /// per-column vectors), then the staged columns are encoded as one block. Gathering a
 /// column walks the records with a 720-byte stride; over the few hundred records of a
 /// chunk that stays in the core's cache, where a whole 4096-record block of records (3 MB)
-/// did not, and the collector's decode-and-write loop took 8 % longer.
+/// did not, and the collector's decode-and-write loop took a tenth longer.
 ///
 /// All buffers are reused from block to block, so the writer allocates once.
 #[derive(Default)]

@@ -13,13 +13,14 @@ use super::block::BlockEncoder;
 use super::columns::{ColumnSet, Presence};
 use super::footer::{Footer, IndexEntry, trailer};
 use super::layout::{CODEC_LZ4, CODEC_RAW, MAX_BLOCK_RECORDS, header_bytes};
-
-/// Records a writer gathers before staging their columns in the block encoder: few enough
-/// that the records (720 bytes each) stay in cache while each column is read from them.
-const CHUNK: usize = 512;
 use crate::error::{Error, Result};
 use crate::file::{Compression, ExporterInfo};
 use crate::record::FlowRecord;
+
+/// Records a writer gathers before staging their columns in the block encoder: few enough
+/// that the records (720 bytes each) stay in cache while each column is read from them
+/// (64 to 512 measured; 256 and 512 were fastest).
+const CHUNK: usize = 512;
 use crate::stats::FileStats;
 
 /// Options for [`Writer`].
@@ -118,7 +119,7 @@ pub struct Writer<W: Write = TempFile> {
     pos: u64,
     codec: u8,
     block_records: usize,
-    /// Records not yet staged in `enc` (at most [`CHUNK`]).
+    /// Records not yet staged in `enc` (fewer than [`CHUNK`] between calls).
     buf: Vec<FlowRecord>,
     /// The columns the records of the current block (staged and in `buf`) need, as far as
     /// scanned by [`Writer::write`]...
@@ -297,9 +298,9 @@ impl<W: Write> Writer<W> {
     /// Appends one record whose non-default values all lie in `cols`, which the caller
     /// knows from where the record came from (a collector: the fields its templates fill).
     /// The writer then skips looking at every field of the record for the columns the
-    /// block needs, a tenth of a collector's work per flow. Columns of `cols` that hold only
-    /// defaults in a block are still left out of it, so the file is the same as with
-    /// [`Writer::write`]. A `cols` that misses a non-default field loses that field.
+    /// block needs (about 15 of the 200 ns a collector spends per flow). Columns of `cols`
+    /// that hold only defaults in a block are still left out of it, so the file is the same
+    /// as with [`Writer::write`]. A `cols` that misses a non-default field loses that field.
     ///
     /// # Errors
     /// I/O errors.

@@ -273,8 +273,9 @@ impl Env {
     }
 
     /// Writes one record to `o`: into the file (whose writer keeps a compressed copy for a
-    /// rewrite), or into the journal while no file is open.
-    /// Stores one record; `cols`: the columns it may hold values in, when the decoder knows.
+    /// rewrite), or into the journal while no file is open. `cols`: the columns the record
+    /// may hold values in, when the decoder knows them. (While a file is open, `packet`
+    /// decodes straight into its writer instead.)
     fn store(&self, o: &mut Output, r: &FlowRecord, cols: Option<&ColumnSet>, now: i64) {
         o.count(std::slice::from_ref(r));
         if let Some(w) = o.writer.as_mut() {

@@ -176,6 +176,22 @@ impl Batch {
     pub fn push(&mut self, datagram: &[u8], from: IpAddr, ms: u64) {
         let start = self.data.len();
         self.data.extend_from_slice(datagram);
+        self.seal(start, from, ms);
+    }
+
+    /// Appends a datagram longer than a slot: its first [`INLINE`] bytes, received into slot
+    /// `slot`, then `rest`, received into the spill area.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    fn push_spilled(&mut self, slot: usize, rest: &[u8], from: IpAddr, ms: u64) {
+        let start = self.data.len();
+        let at = slot * INLINE;
+        self.data.extend_from_slice(&self.slots[at..at + INLINE]);
+        self.data.extend_from_slice(rest);
+        self.seal(start, from, ms);
+    }
+
+    /// Records the datagram appended to `data` from `start` on.
+    fn seal(&mut self, start: usize, from: IpAddr, ms: u64) {
         self.meta.push(Meta {
             in_slot: false,
             start,
@@ -365,17 +381,8 @@ impl BatchReceiver {
                     ms,
                 });
             } else {
-                let start = batch.data.len();
-                batch.data.extend_from_slice(&batch.slots[at..at + INLINE]);
                 let rest = &self.spill[i * (SLOT - INLINE)..][..len - INLINE];
-                batch.data.extend_from_slice(rest);
-                batch.meta.push(Meta {
-                    in_slot: false,
-                    start,
-                    end: batch.data.len(),
-                    from,
-                    ms,
-                });
+                batch.push_spilled(i, rest, from, ms);
             }
         }
         Ok(n)

@@ -309,8 +309,9 @@ impl<W: Write> Writer<W> {
             ColumnSet::of_record(rec).is_subset(cols),
             "record holds values outside the declared columns"
         );
-        self.declared |= cols.low_mask();
-        self.push(rec, cols.low_mask())
+        let declared = cols.low_mask();
+        self.declared |= declared;
+        self.push(rec, declared)
     }
 
     /// Appends the records `fill` pushes onto the vector it is handed (which it must only

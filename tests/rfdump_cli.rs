@@ -334,3 +334,35 @@ fn local_time_matches_the_c_library_across_dst() {
         assert_eq!(got, want, "TZ={tz}");
     }
 }
+
+/// `-s record -o json` is one json array per table as nfdump 1.7.1 prints it: each table
+/// opens with `[`, only the last closes; records are separated by `,`. Quiet, the tables run
+/// on as one comma-separated list ending in a newline. No title line either way.
+#[test]
+fn record_tables_in_json_keep_nfdump_brackets() {
+    let f = fixture(GEN).display().to_string();
+    let skeleton = |quiet: bool| {
+        let mut args = vec![
+            "-r",
+            &f,
+            "-s",
+            "record/bytes/packets",
+            "-n",
+            "2",
+            "-o",
+            "json",
+        ];
+        if quiet {
+            args.push("-q");
+        }
+        let out = run(cmd("rfdump").args(&args));
+        assert!(out.status.success(), "{}", stderr(&out));
+        // Only the structure: field lines start with a tab.
+        stdout(&out)
+            .split_inclusive('\n')
+            .filter(|l| !l.starts_with('\t'))
+            .collect::<String>()
+    };
+    assert_eq!(skeleton(false), "[\n{\n},\n{\n}[\n{\n},\n{\n}]\n");
+    assert_eq!(skeleton(true), "{\n},\n{\n},\n{\n},\n{\n}\n");
+}

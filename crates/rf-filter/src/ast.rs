@@ -369,7 +369,8 @@ impl NumField {
             | NumField::NatEvent => 255,
             NumField::NfVersion => 10,
             NumField::Flags => 63,
-            NumField::FlowDir => 1,
+            // nfdump's grammar takes 0..2 (2 matches nothing it writes).
+            NumField::FlowDir => 2,
             NumField::AsaXevent
             | NumField::PblockStart
             | NumField::PblockEnd

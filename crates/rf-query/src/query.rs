@@ -466,25 +466,45 @@ fn print_record_stat(q: &mut Query<'_>, a: &Aggregated, out: &mut Out<'_>) -> io
         return Ok(());
     }
     let orders = q.record_stat.clone().unwrap_or_default();
+    let json = matches!(q.printer.kind(), Kind::Json);
     for (o, asc) in orders {
         let recs = ranked_records(q.files, a, &a.rank(o, asc, q.top))?;
         if !q.quiet {
+            // As nfdump 1.7.1 prints each table: a title and column header for text formats,
+            // only the header for csv, an opening `[` (but no closing one until the end) for
+            // json, nothing before pipe, ndjson and null records.
             use std::fmt::Write as _;
-            if q.top > 0 {
-                let _ = writeln!(out.buf, "Top {} flows ordered by {}:", q.top, o.name());
-            } else {
-                let _ = writeln!(out.buf, "Top flows ordered by {}:", o.name());
+            match q.printer.kind() {
+                Kind::Json => out.buf.push_str("[\n"),
+                Kind::Pipe | Kind::Ndjson | Kind::Null => {}
+                Kind::Csv => {}
+                Kind::Fmt(_) | Kind::Raw => {
+                    if q.top > 0 {
+                        let _ = writeln!(out.buf, "Top {} flows ordered by {}:", q.top, o.name());
+                    } else {
+                        let _ = writeln!(out.buf, "Top flows ordered by {}:", o.name());
+                    }
+                }
             }
             if let Some(h) = q.printer.header_line() {
                 out.buf.push_str(&h);
                 out.buf.push('\n');
             }
         }
-        q.printer.reset();
+        if q.quiet && json {
+            // Without the `[` of each table nfdump keeps separating records across tables.
+            q.printer.reset_numbering();
+        } else {
+            q.printer.reset();
+        }
         for r in &recs {
             q.printer.record(r, &mut out.buf);
             out.maybe_flush()?;
         }
+    }
+    if q.quiet && json {
+        // nfdump ends quiet json record tables with a newline (and no `]`).
+        out.buf.push('\n');
     }
     Ok(())
 }

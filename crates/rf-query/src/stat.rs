@@ -75,8 +75,10 @@ enum Show {
     Num,
     Mac,
     Mpls,
-    Hex9,
-    Hex10,
+    /// `0x` and lower-case hex digits, no padding (observation domain and point ids).
+    Hex,
+    /// A latency kept in µs, printed in ms with three decimals.
+    Latency,
 }
 
 /// Record fields a statistic counts.
@@ -311,12 +313,12 @@ static TYPES: &[StatType] = &[
     st!("mpls7", " MPLS lab 7", [F::Mpls(6)], Show::Mpls),
     st!("mpls8", " MPLS lab 8", [F::Mpls(7)], Show::Mpls),
     st!("mpls9", " MPLS lab 9", [F::Mpls(8)], Show::Mpls),
-    st!("mpls10", " MPLS lab 10", [F::Mpls(9)], Show::Mpls),
-    st!("cl", "Client Latency", [F::ClientLat], Show::Num),
-    st!("sl", "Server Latency", [F::ServerLat], Show::Num),
-    st!("al", "  Appl Latency", [F::ApplLat], Show::Num),
-    st!("odid", "obs domainID", [F::Odid], Show::Hex9),
-    st!("opid", " obs PointID", [F::Opid], Show::Hex10),
+    st!("mpls10", "MPLS lab 10", [F::Mpls(9)], Show::Mpls),
+    st!("cl", "Client Latency", [F::ClientLat], Show::Latency),
+    st!("sl", "Server Latency", [F::ServerLat], Show::Latency),
+    st!("al", "  Appl Latency", [F::ApplLat], Show::Latency),
+    st!("odid", "obs domainID", [F::Odid], Show::Hex),
+    st!("opid", " obs PointID", [F::Opid], Show::Hex),
     st!("xsrcip", "X-Src IP Addr", [F::XSrcIp], Show::Addr),
     st!("xdstip", "X-Dst IP Addr", [F::XDstIp], Show::Addr),
     st!("nsrcip", "X-Src IP Addr", [F::XSrcIp], Show::Addr),
@@ -867,8 +869,8 @@ fn value_text(show: Show, k: &Key, long_v6: bool) -> String {
         Show::Num => k.v.to_string(),
         Show::Mac => render::mac(k.v as u64),
         Show::Mpls => render::mpls(k.v as u32),
-        Show::Hex9 => format!("0x{:09x}", k.v),
-        Show::Hex10 => format!("0x{:010x}", k.v),
+        Show::Hex => format!("0x{:x}", k.v),
+        Show::Latency => format!("{:.3}", k.v as f64 / 1000.0),
     }
 }
 

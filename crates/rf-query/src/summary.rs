@@ -9,20 +9,19 @@ use rf_format::FileStats;
 use crate::engine::ScanReport;
 use crate::render;
 
-/// Average rates of the passed records: bps, pps, bpp (nfdump: doubles truncated; 0 without
-/// duration).
+/// Average rates of the passed records: bps, pps, bpp (nfdump: doubles truncated; all three
+/// 0 when the records span no time, bpp included).
 pub fn averages(s: &FileStats) -> (u64, u64, u64) {
     let dur_ms = s.last_seen_ms.saturating_sub(s.first_seen_ms);
-    let (bps, pps) = if dur_ms > 0 && s.flows > 0 {
-        let secs = dur_ms as f64 / 1000.0;
-        (
-            (s.bytes as f64 * 8.0 / secs) as u64,
-            (s.packets as f64 / secs) as u64,
-        )
-    } else {
-        (0, 0)
-    };
-    (bps, pps, s.bytes.checked_div(s.packets).unwrap_or(0))
+    if dur_ms == 0 || s.flows == 0 {
+        return (0, 0, 0);
+    }
+    let secs = dur_ms as f64 / 1000.0;
+    (
+        (s.bytes as f64 * 8.0 / secs) as u64,
+        (s.packets as f64 / secs) as u64,
+        s.bytes.checked_div(s.packets).unwrap_or(0),
+    )
 }
 
 /// The plain-text footer without the timing line.
@@ -120,5 +119,11 @@ mod tests {
             ..FileStats::default()
         };
         assert_eq!(averages(&s), (15154, 3, 538));
+        // Records that span no time: bpp is 0 too, as nfdump prints it.
+        let one = FileStats {
+            last_seen_ms: s.first_seen_ms,
+            ..s
+        };
+        assert_eq!(averages(&one), (0, 0, 0));
     }
 }

@@ -53,15 +53,14 @@ impl CsvSummary {
     /// `(avg_bps, avg_pps, avg_bpp)`: integers truncated like nfdump's, all 0 when the time
     /// span is 0.
     pub fn averages(&self) -> (u64, u64, u64) {
-        let span_ms = self.last_ms.saturating_sub(self.first_ms);
-        if span_ms == 0 {
-            return (0, 0, 0);
-        }
-        let secs = span_ms as f64 / 1000.0;
-        let bps = (self.bytes as f64 * 8.0 / secs) as u64;
-        let pps = (self.packets as f64 / secs) as u64;
-        let bpp = self.bytes.checked_div(self.packets).unwrap_or(0);
-        (bps, pps, bpp)
+        crate::summary::averages(&rf_format::FileStats {
+            flows: self.flows,
+            bytes: self.bytes,
+            packets: self.packets,
+            first_seen_ms: self.first_ms,
+            last_seen_ms: self.last_ms,
+            ..rf_format::FileStats::default()
+        })
     }
 }
 

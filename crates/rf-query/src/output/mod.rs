@@ -222,6 +222,11 @@ impl Printer {
         self.seq = 0;
         self.json_first = true;
     }
+
+    /// Restarts record numbering only.
+    pub fn reset_numbering(&mut self) {
+        self.seq = 0;
+    }
 }
 
 #[cfg(test)]

@@ -438,6 +438,100 @@ fn ipv6_listener_records_ipv6_exporter() {
     assert!(recs[0].ext.has(rf_format::ext_id::IP_RECEIVED_V6));
 }
 
+/// Flows that cannot be written by the end are reported and make the exit status 1: here the
+/// output directory disappears while the collector runs (root or not, it cannot be written).
+#[test]
+fn flows_lost_at_exit_fail_the_run() {
+    let top = tempfile::tempdir().unwrap();
+    let dir = top.path().join("w");
+    std::fs::create_dir(&dir).unwrap();
+    let port = free_udp_port();
+    let g = rfcapd(&dir, port, &[]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.send_to(&v5(0, 0, 3), ("127.0.0.1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (st, log) = g.terminate();
+    assert_eq!(st.code(), Some(1), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("3 flows could not be written to disk and are lost")),
+        "{log:?}"
+    );
+}
+
+/// One flow directory, one collector: a second one (another process, or a second `-n`
+/// source of the same process) is refused instead of replacing the first one's files.
+#[test]
+fn a_flow_directory_takes_one_collector() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_udp_port();
+    let first = rfcapd(dir.path(), port, &[]);
+    let out = run(cmd("rfcapd").arg("-w").arg(dir.path()).args([
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &free_udp_port().to_string(),
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another collector is already writing to"),
+        "{out:?}"
+    );
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.send_to(&v5(0, 0, 2), ("127.0.0.1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (st, log) = first.terminate();
+    assert!(st.success(), "{log:?}");
+    assert_eq!(
+        all_records(dir.path()).len(),
+        2,
+        "the first collector kept writing"
+    );
+    let d = dir.path().display().to_string();
+    let out = run(cmd("rfcapd").args([
+        "-n",
+        &format!("a,127.0.0.1,{d}"),
+        "-n",
+        &format!("b,127.0.0.2,{d}/."),
+    ]));
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
+/// A file that already has the name of the slot being opened but cannot be read is moved
+/// aside (`NAME.damaged`), not overwritten: whatever it holds stays on disk.
+#[test]
+fn an_unreadable_slot_file_is_moved_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    // The current hour's slot and the next, in case the hour turns during the test.
+    let now = chrono::Utc::now().timestamp() / 3600 * 3600;
+    for t in [now, now + 3600] {
+        let name = chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .format("nfcapd.%Y%m%d%H%M")
+            .to_string();
+        std::fs::write(dir.path().join(name), b"not a flow file").unwrap();
+    }
+    let port = free_udp_port();
+    let g = rfcapd(dir.path(), port, &["-t", "3600"]);
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.send_to(&v5(0, 0, 2), ("127.0.0.1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (st, log) = g.terminate();
+    assert!(st.success(), "{log:?}");
+    let aside: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".damaged"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{log:?}");
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), b"not a flow file");
+    assert!(log.iter().any(|l| l.contains("moved aside to")), "{log:?}");
+    let written = aside[0].with_extension("");
+    assert_eq!(rf_format::read_all(&written).unwrap().len(), 2);
+}
+
 #[test]
 fn drops_privileges_after_binding() {
     let uid = Command::new("id").arg("-u").output().unwrap();

@@ -223,10 +223,18 @@ impl Env {
                         old.len()
                     ));
                 }
-                Err(e) => self.log.error(&format!(
-                    "existing file {} is unreadable ({e}); it will be replaced",
-                    o.path.display()
-                )),
+                Err(e) => match move_aside(&o.path) {
+                    Ok(to) => self.log.error(&format!(
+                        "existing file {} is unreadable ({e}); moved aside to {}",
+                        o.path.display(),
+                        to.display()
+                    )),
+                    Err(m) => self.log.error(&format!(
+                        "existing file {} is unreadable ({e}) and cannot be moved aside \
+                         ({m}); it will be replaced",
+                        o.path.display()
+                    )),
+                },
             }
         }
         for r in &o.journal {
@@ -668,6 +676,26 @@ impl Collector {
         }
         (seq, held_dropped)
     }
+}
+
+/// Renames the damaged file `path` to `path.damaged` (or `.damaged.N`, the first free one)
+/// so that the slot's new file does not destroy what may still be recovered from it.
+fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
+    let base = path.as_os_str().to_owned();
+    for n in 0..1000 {
+        let mut to = base.clone();
+        to.push(if n == 0 {
+            ".damaged".to_string()
+        } else {
+            format!(".damaged.{n}")
+        });
+        let to = PathBuf::from(to);
+        if !to.exists() {
+            std::fs::rename(path, &to)?;
+            return Ok(to);
+        }
+    }
+    Err(std::io::Error::other("too many damaged copies"))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ mod net;
 mod process;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -45,7 +45,8 @@ EXAMPLES:
 
 Read the files with rfdump (rfdump -R /var/flows). SIGTERM, SIGINT and SIGHUP finish the
 current file and exit.
-Exit status: 0 success (also when stopped by a signal), 1 runtime error, 2 usage error.";
+Exit status: 0 success (also when stopped by a signal), 1 runtime error (also flows that
+could not be written by the end), 2 usage error.";
 
 /// NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible).
 ///
@@ -299,6 +300,16 @@ fn plan(a: &Args) -> Result<Plan> {
     if sources.is_empty() {
         return Err(usage("Missing flow directory: use -w, -n or -M"));
     }
+    for (i, s) in sources.iter().enumerate() {
+        if let Some(o) = sources[..i].iter().find(|o| same_dir(&o.dir, &s.dir)) {
+            return Err(usage(format!(
+                "Sources '{}' and '{}' share the flow directory {}: each needs its own",
+                o.ident,
+                s.ident,
+                s.dir.display()
+            )));
+        }
+    }
     let mut repeaters = Vec::new();
     for r in &a.repeat {
         let (host, port) = match r.split_once('/') {
@@ -346,6 +357,14 @@ fn plan(a: &Args) -> Result<Plan> {
     })
 }
 
+/// Whether two existing directories are the same one (also through links or `..`).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 fn run(args: Args) -> Result<ExitCode> {
     if let Some(what) = args.generate {
         rf_cli::generate(what, Args::command(), &mut std::io::stdout().lock())?;
@@ -388,6 +407,13 @@ fn run(args: Args) -> Result<ExitCode> {
         .as_deref()
         .map(process::PidFile::create)
         .transpose()?;
+    // Each flow directory is claimed for the whole run (after the pid file, whose message
+    // names the other collector's pid).
+    let _claims = plan
+        .sources
+        .iter()
+        .map(|s| process::DirLock::take(&s.dir))
+        .collect::<Result<Vec<_>>>()?;
     // The receive thread runs at a higher priority than the rest, so that on a busy host it
     // drains the socket before the kernel buffer overflows (measured: loopback bursts lost
     // up to a sixth of the datagrams at equal priority, none with the boost). Set on this
@@ -469,14 +495,19 @@ fn run(args: Args) -> Result<ExitCode> {
     let _ = receiver.join();
     c.rotate((net::now_ms() / 1000) as i64, true);
     hooks::wait_all();
-    if c.pending_flows() > 0 {
+    let lost = c.pending_flows();
+    if lost > 0 {
         log.error(&format!(
-            "{} flows could not be written to disk and are lost",
-            c.pending_flows()
+            "{lost} flows could not be written to disk and are lost"
         ));
     }
     log.info("Terminating rfcapd.");
-    Ok(ExitCode::SUCCESS)
+    // A run that lost flows failed, whatever stopped it: scripts and supervisors see it.
+    Ok(if lost > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn main() -> ExitCode {

@@ -1,5 +1,5 @@
-//! Process housekeeping: the `-P` pid file, `-D` daemon mode, `-u/-g` privilege drop and
-//! the receive thread's scheduling priority.
+//! Process housekeeping: the `-P` pid file, the claim on each flow directory, `-D` daemon
+//! mode, `-u/-g` privilege drop and the receive thread's scheduling priority.
 //!
 //! Daemon mode re-executes the binary detached (new process group, standard streams on
 //! `/dev/null`, logging to syslog) instead of `fork()`, which keeps the code free of unsafe
@@ -47,6 +47,40 @@ impl PidFile {
 impl Drop for PidFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// An exclusive claim on a flow directory for as long as the collector runs: two collectors
+/// writing one directory would each replace the other's file of every time slot. The claim
+/// is an advisory lock on the hidden file `.rfcapd.lock` there (readers skip hidden files),
+/// released by the kernel however the process ends, so a killed collector never blocks its
+/// restart.
+pub struct DirLock {
+    _file: std::fs::File,
+}
+
+impl DirLock {
+    /// Takes the claim on `dir`.
+    ///
+    /// # Errors
+    /// Another process holds it, or the lock file cannot be created.
+    pub fn take(dir: &Path) -> Result<DirLock> {
+        let path = dir.join(".rfcapd.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(DirLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                bail!("another collector is already writing to {}", dir.display())
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
     }
 }
 

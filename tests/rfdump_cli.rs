@@ -366,3 +366,61 @@ fn record_tables_in_json_keep_nfdump_brackets() {
     assert_eq!(skeleton(false), "[\n{\n},\n{\n}[\n{\n},\n{\n}]\n");
     assert_eq!(skeleton(true), "{\n},\n{\n},\n{\n},\n{\n}\n");
 }
+
+/// `-w` through a symbolic link replaces the link's target and keeps the link; `-w` into a
+/// FIFO streams the file to its reader instead of replacing the FIFO; a written file gets the
+/// usual mode for new files (0666 less the umask), not a temporary file's 0600.
+#[test]
+fn write_keeps_links_and_streams_into_fifos() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = fixture(GEN).display().to_string();
+    let write = |to: &std::path::Path| {
+        let out = run(cmd("rfdump").args(["-r", &f, "-w", &to.display().to_string()]));
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    let count = |p: &std::path::Path| {
+        let out = run(cmd("rfdump").args(["-r", &p.display().to_string(), "-q", "-o", "csv"]));
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out).lines().count()
+    };
+    let target = dir.path().join("target.rf");
+    let link = dir.path().join("link.rf");
+    std::os::unix::fs::symlink("target.rf", &link).unwrap();
+    write(&link);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(count(&target), 3086);
+    let umask = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Umask:")
+                .map(|v| u32::from_str_radix(v.trim(), 8).unwrap())
+        })
+        .unwrap();
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o666 & !umask);
+
+    let fifo = dir.path().join("fifo.rf");
+    let made = run(std::process::Command::new("mkfifo").arg(&fifo));
+    assert!(made.status.success());
+    let copy = dir.path().join("from-fifo.rf");
+    let reader = std::process::Command::new("cp")
+        .arg(&fifo)
+        .arg(&copy)
+        .spawn()
+        .unwrap();
+    write(&fifo);
+    assert!(reader.wait_with_output().unwrap().status.success());
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+        "the FIFO is still one"
+    );
+    assert_eq!(count(&copy), 3086);
+}

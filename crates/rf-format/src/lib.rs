@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod destination;
 mod detect;
 pub mod error;
 pub mod file;

@@ -62,7 +62,9 @@ pub struct Writer {
     encoder: Option<Encoder>,
     buf: RowGroupBuf,
     opts: Options,
-    tmp: PathBuf,
+    /// The temporary file written before the rename; `None` when writing straight into a
+    /// FIFO or device (see [`rf_format::destination`]).
+    tmp: Option<PathBuf>,
     path: PathBuf,
     rows: u64,
 }
@@ -80,7 +82,14 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
 impl Writer {
     /// Creates the writer; nothing appears at `path` before [`Writer::finish`].
     pub fn create(path: &Path, opts: Options) -> Result<Self, Error> {
-        let tmp = temp_path(path);
+        let (path, tmp) = match rf_format::destination::destination(path) {
+            rf_format::destination::Destination::Direct(p) => (p, None),
+            rf_format::destination::Destination::Replace(p) => {
+                let tmp = temp_path(&p);
+                (p, Some(tmp))
+            }
+        };
+        let path = path.as_path();
         let err = |e: &dyn std::fmt::Display| Error::new(path, e.to_string());
         let schema = Arc::new(parse_message_type(&message_type()).map_err(|e| err(&e))?);
         let codec = match opts.codec {
@@ -99,10 +108,15 @@ impl Writer {
                 SCHEMA_VERSION.to_string(),
             )]))
             .build();
-        let file = File::create(&tmp).map_err(|e| Error::new(&tmp, e.to_string()))?;
+        let written = tmp.as_deref().unwrap_or(path);
+        let file = match &tmp {
+            Some(t) => File::create(t),
+            None => std::fs::OpenOptions::new().write(true).open(path),
+        }
+        .map_err(|e| Error::new(written, e.to_string()))?;
         let inner = SerializedFileWriter::new(BufWriter::new(file), schema, Arc::new(props))
             .map_err(|e| err(&e))?;
-        let encoder = Encoder::new(inner, opts.threaded).map_err(|e| Error::new(&tmp, e))?;
+        let encoder = Encoder::new(inner, opts.threaded).map_err(|e| Error::new(written, e))?;
         Ok(Self {
             encoder: Some(encoder),
             buf: RowGroupBuf::new(),
@@ -116,6 +130,11 @@ impl Writer {
     /// The final path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file being written: the temporary one, or the final path when written directly.
+    fn written(&self) -> &Path {
+        self.tmp.as_deref().unwrap_or(&self.path)
     }
 
     /// Rows written so far.
@@ -146,8 +165,8 @@ impl Writer {
         let Some(enc) = self.encoder.as_mut() else {
             return Err(Error::new(&self.path, "writer already finished".into()));
         };
-        enc.write(&mut self.buf)
-            .map_err(|e| Error::new(&self.tmp, e))
+        let written = self.tmp.as_deref().unwrap_or(&self.path);
+        enc.write(&mut self.buf).map_err(|e| Error::new(written, e))
     }
 
     /// Writes the last row group and the footer, then renames the file into place.
@@ -156,13 +175,17 @@ impl Writer {
         let Some(enc) = self.encoder.take() else {
             return Err(Error::new(&self.path, "writer already finished".into()));
         };
-        let closed = enc.close().map_err(|e| Error::new(&self.tmp, e));
+        let closed = enc.close().map_err(|e| Error::new(self.written(), e));
         if let Err(e) = closed {
-            let _ = std::fs::remove_file(&self.tmp);
+            if let Some(tmp) = &self.tmp {
+                let _ = std::fs::remove_file(tmp);
+            }
             return Err(e);
         }
-        std::fs::rename(&self.tmp, &self.path)
-            .map_err(|e| Error::new(&self.path, format!("rename from temporary file: {e}")))?;
+        if let Some(tmp) = &self.tmp {
+            std::fs::rename(tmp, &self.path)
+                .map_err(|e| Error::new(&self.path, format!("rename from temporary file: {e}")))?;
+        }
         Ok(self.rows)
     }
 }
@@ -173,7 +196,9 @@ impl Drop for Writer {
         if let Some(enc) = self.encoder.take() {
             // Let the encoder thread finish with the file before it is removed.
             let _ = enc.close();
-            let _ = std::fs::remove_file(&self.tmp);
+            if let Some(tmp) = &self.tmp {
+                let _ = std::fs::remove_file(tmp);
+            }
         }
     }
 }

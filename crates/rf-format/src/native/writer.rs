@@ -58,10 +58,32 @@ impl WriterOptions {
 }
 
 /// The output of [`Writer::create`]: a temporary file next to the final path, removed when
-/// dropped unless [`Writer::finish`] renamed it into place.
+/// dropped unless [`Writer::finish`] renamed it into place; or, for a FIFO or device path,
+/// that file itself (see [`crate::destination`]).
 pub struct TempFile {
-    file: BufWriter<tempfile::NamedTempFile>,
+    file: BufWriter<Sink>,
     path: PathBuf,
+}
+
+/// What a [`TempFile`] writes into.
+enum Sink {
+    Temp(tempfile::NamedTempFile),
+    Direct(File),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Temp(f) => f.write(buf),
+            Sink::Direct(f) => f.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Temp(f) => f.flush(),
+            Sink::Direct(f) => f.flush(),
+        }
+    }
 }
 
 impl Write for TempFile {
@@ -75,6 +97,16 @@ impl Write for TempFile {
 
 impl TempFile {
     fn create(path: &Path) -> Result<TempFile> {
+        let path = match crate::destination::destination(path) {
+            crate::destination::Destination::Direct(p) => {
+                let f = std::fs::OpenOptions::new().write(true).open(&p)?;
+                return Ok(TempFile {
+                    file: BufWriter::with_capacity(1 << 20, Sink::Direct(f)),
+                    path: p,
+                });
+            }
+            crate::destination::Destination::Replace(p) => p,
+        };
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -87,19 +119,26 @@ impl TempFile {
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
             .tempfile_in(dir)?;
+        // tempfile creates 0600 files; a flow file is as readable as any file the user
+        // creates (umask applies), as nfdump's are.
+        set_default_mode(tmp.as_file())?;
         Ok(TempFile {
-            file: BufWriter::with_capacity(1 << 20, tmp),
-            path: path.to_path_buf(),
+            file: BufWriter::with_capacity(1 << 20, Sink::Temp(tmp)),
+            path,
         })
     }
 
     /// Syncs the data and renames the file to its final name, then syncs the directory so the
-    /// rename itself survives a crash.
+    /// rename itself survives a crash. A FIFO or device is only flushed.
     fn commit(self) -> Result<()> {
-        let tmp = self
+        let tmp = match self
             .file
             .into_inner()
-            .map_err(|e| Error::Io(e.into_error()))?;
+            .map_err(|e| Error::Io(e.into_error()))?
+        {
+            Sink::Temp(t) => t,
+            Sink::Direct(_) => return Ok(()),
+        };
         tmp.as_file().sync_all()?;
         tmp.persist(&self.path).map_err(|e| Error::Io(e.error))?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -111,6 +150,32 @@ impl TempFile {
         }
         Ok(())
     }
+}
+
+/// Gives `f` the mode a newly created file gets (0666 less the umask).
+#[cfg(unix)]
+fn set_default_mode(f: &File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
+}
+
+#[cfg(not(unix))]
+fn set_default_mode(_: &File) -> io::Result<()> {
+    Ok(())
+}
+
+/// The process umask, read from /proc (setting it to read it back would race with other
+/// threads creating files); the common 022 when it cannot be read.
+#[cfg(unix)]
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
 }
 
 /// Streaming writer of native files over any byte sink; see the module docs.

@@ -424,3 +424,24 @@ fn write_keeps_links_and_streams_into_fifos() {
     );
     assert_eq!(count(&copy), 3086);
 }
+
+/// `-I` on an nfdump file cut before its appendix (where nfcapd keeps the statistics) says
+/// so, naming the file and offset, and fails, instead of printing zeros as a success.
+#[test]
+fn info_on_a_file_without_its_appendix_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cut = dir.path().join("cut.nf");
+    let whole = std::fs::read(fixture("nfdump/v171-nfcapd-v9-none.nf")).unwrap();
+    std::fs::write(&cut, &whole[..600]).unwrap();
+    let out = run(cmd("rfdump").args(["-r", &cut.display().to_string(), "-I"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "rfdump: {}: truncated at offset 600",
+            cut.display()
+        )),
+        "{err}"
+    );
+}

@@ -273,9 +273,10 @@ impl Env {
     /// Logs and counts a failed file operation; the flows stay in memory for a retry.
     fn io_error(&self, o: &Output, what: &str, e: &rf_format::Error) {
         self.log.error(&format!(
-            "Ident: {}, {what} {}: {e}; keeping flows in memory and retrying",
+            "Ident: {}, {what} {}: {}; keeping flows in memory and retrying",
             o.ident,
-            o.path.display()
+            o.path.display(),
+            e.cause()
         ));
         Metrics::add(&self.metrics.write_errors, 1);
     }

@@ -289,13 +289,26 @@ fn data_span(files: &[PathBuf]) -> (u64, u64) {
     (s.first_seen_ms, s.last_seen_ms)
 }
 
-/// The summed stat records printed by `-I`.
-pub fn info_text(files: &[PathBuf]) -> Result<String> {
+/// The summed stat records printed by `-I`, and an error line for each file whose stat
+/// record could not be read (its figures are missing from the sums).
+pub fn info_text(files: &[PathBuf]) -> (String, Vec<String>) {
     use std::fmt::Write as _;
     let mut s = rf_format::FileStats::default();
     let mut ident = String::new();
+    let mut errors = Vec::new();
     for f in files {
-        let file = rf_format::open(f).with_context(|| format!("{}", f.display()))?;
+        // The reader's errors already name the file.
+        let file = match rf_format::open(f) {
+            Ok(file) => file,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        if let Some(e) = file.stats_damage() {
+            errors.push(format!("{}; no statistics", e.in_file(f)));
+            continue;
+        }
         s.merge(&file.info().stats);
         if ident.is_empty() {
             ident = file.info().ident.clone();
@@ -327,7 +340,7 @@ pub fn info_text(files: &[PathBuf]) -> Result<String> {
     ] {
         let _ = writeln!(o, "{k}: {v}");
     }
-    Ok(o)
+    (o, errors)
 }
 
 /// `-v file`: the file's header and a full read of every block, like nfdump's verify.

@@ -57,9 +57,17 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.info {
         let files = config::files(&args)?;
         let mut out = rf_cli::stdout();
-        out.write_all(config::info_text(&files)?.as_bytes())?;
+        let (text, errors) = config::info_text(&files);
+        out.write_all(text.as_bytes())?;
         out.flush()?;
-        return Ok(ExitCode::SUCCESS);
+        for e in &errors {
+            eprintln!("rfdump: {e}");
+        }
+        return Ok(if errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(rf_cli::EXIT_FAILURE)
+        });
     }
     if args.read.is_none() && args.range.is_none() && args.multi.is_none() {
         Args::command().print_help()?;
@@ -95,8 +103,9 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ..rf_format::native::WriterOptions::default()
             }
             .ident(ident);
-            let mut w = rf_format::native::Writer::create(p, opts)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            // The writer's errors already name the file.
+            let mut w =
+                rf_format::native::Writer::create(p, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
             // Keep the exporters of the input so `%ra`-style joins survive the copy.
             let mut seen = std::collections::HashSet::new();
             for f in &plan.files {

@@ -66,6 +66,14 @@ impl Error {
         }
     }
 
+    /// The error without the file it happened in (for messages that name the file already).
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::InFile { error, .. } => error.cause(),
+            e => e,
+        }
+    }
+
     /// Attaches the file name (once) so the message names the file.
     #[must_use]
     pub fn in_file(self, path: impl Into<PathBuf>) -> Self {

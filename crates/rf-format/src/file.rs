@@ -134,6 +134,13 @@ pub trait FlowFile: Send + Sync {
     /// Number of data blocks that may hold flow records.
     fn block_count(&self) -> usize;
 
+    /// Why the file's statistics record (its counters, ident and time span in [`FileInfo`])
+    /// could not be read, e.g. an nfdump file cut before its appendix: those figures are then
+    /// missing, although blocks may still be readable. `None` for an intact file.
+    fn stats_damage(&self) -> Option<crate::Error> {
+        None
+    }
+
     /// Summary of block `i`, if the format keeps one (native files do).
     fn block_summary(&self, _i: usize) -> Option<&BlockSummary> {
         None

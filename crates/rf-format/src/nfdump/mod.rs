@@ -103,6 +103,8 @@ pub struct NfdumpFile {
     /// so the usual single-block file is decompressed once: (payload, offsets are file
     /// offsets).
     first_payload: Mutex<Option<(Vec<u8>, bool)>>,
+    /// Why the appendix (ident and stat record) could not be read.
+    appendix_damage: Option<(bool, u64, String)>,
 }
 
 thread_local! {
@@ -146,10 +148,13 @@ impl NfdumpFile {
             tables_complete: false,
             full_tables: OnceLock::new(),
             first_payload: Mutex::new(None),
+            appendix_damage: None,
         };
         let data_end = f.index_blocks(&h, len);
         if h.layout == 2 && h.appendix_blocks > 0 {
+            let before = f.blocks.len();
             f.read_appendix(&h, len, data_end);
+            f.appendix_damage = f.blocks[before..].iter().find_map(|b| b.damage.clone());
         }
         f.info.blocks = u32::try_from(f.blocks.len()).unwrap_or(u32::MAX);
         f.scan_at_open(h.layout == 1);
@@ -565,6 +570,16 @@ impl FlowFile for NfdumpFile {
 
     fn block_count(&self) -> usize {
         self.blocks.len()
+    }
+
+    fn stats_damage(&self) -> Option<Error> {
+        self.appendix_damage.as_ref().map(|(truncated, off, what)| {
+            if *truncated {
+                Error::truncated(*off, what.clone())
+            } else {
+                Error::corrupt(*off, what.clone())
+            }
+        })
     }
 
     fn for_each_record(

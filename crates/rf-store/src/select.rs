@@ -95,10 +95,10 @@ fn stat_error(p: &Path) -> Error {
     ))
 }
 
-/// `-R spec` without `-M`.
-fn range(spec: &str) -> Result<Vec<PathBuf>> {
-    let (first, last) = match spec.split_once(':') {
-        None => (spec, None),
+/// Splits `-R first[:last]`, checking the `last` part.
+fn split_range(spec: &str) -> Result<(&str, Option<&str>)> {
+    match spec.split_once(':') {
+        None => Ok((spec, None)),
         Some((f, l)) => {
             if l.contains(':') {
                 return Err(Error::invalid(
@@ -113,9 +113,14 @@ fn range(spec: &str) -> Result<Vec<PathBuf>> {
                     "Last file '{l}' of -R must be a name or a relative path, not start with '/'"
                 )));
             }
-            (f, Some(l))
+            Ok((f, Some(l)))
         }
-    };
+    }
+}
+
+/// `-R spec` without `-M`.
+fn range(spec: &str) -> Result<Vec<PathBuf>> {
+    let (first, last) = split_range(spec)?;
     let first = Path::new(first);
     let meta = fs::metadata(first).map_err(|_| stat_error(first))?;
     match last {
@@ -292,9 +297,23 @@ fn expand_multi(
             "File list -R must not start with '/', when combined with a source list -M",
         ));
     }
+    let (first, last) = split_range(spec)?;
     for dir in &dirs {
         if spec == "." {
             out.extend(all_files(dir)?);
+            continue;
+        }
+        // A `first:last` range selects by name in each directory, as nfdump does, whether
+        // or not that directory has a file named `first`.
+        let first_path = dir.join(first);
+        if let Some(last) = last
+            && !first_path.exists()
+        {
+            match ranged(&first_path, last) {
+                Ok(files) => out.extend(files),
+                Err(Error::FileList(msg)) => warn(&msg),
+                Err(e) => return Err(e),
+            }
             continue;
         }
         match range(&format!("{}/{spec}", dir.display())) {

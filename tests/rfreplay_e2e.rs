@@ -290,6 +290,42 @@ fn directories_and_ranges_replay_every_file() {
     assert_eq!(without(nfdump_csv(&got), &drop_for("9")), want);
 }
 
+/// A damaged file among others is reported (one line naming it) and skipped: every flow of
+/// the other files, before and after it, still arrives, and the run exits 1.
+#[test]
+fn a_damaged_file_does_not_stop_the_others() {
+    if !have_nfdump("a_damaged_file_does_not_stop_the_others") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (good, mixed) = (tmp.path().join("good"), tmp.path().join("mixed"));
+    for d in [&good, &mixed] {
+        std::fs::create_dir(d).unwrap();
+        std::fs::copy(
+            sample("v171-nfcapd-v9-none.nf"),
+            d.join("nfcapd.202701010615"),
+        )
+        .unwrap();
+        std::fs::copy(
+            sample("v171-nfcapd-v5-none.nf"),
+            d.join("nfcapd.202701010625"),
+        )
+        .unwrap();
+    }
+    let whole = std::fs::read(sample("v171-nfcapd-ipfix-none.nf")).unwrap();
+    let cut = mixed.join("nfcapd.202701010620");
+    std::fs::write(&cut, &whole[..500]).unwrap();
+    let (out, got, _d) = replay(&["-R", mixed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with(&format!("rfreplay: {}: ", cut.display()))),
+        "{err}"
+    );
+    assert_same_flows(&good, &got, &drop_for("9"), &[]);
+}
+
 #[test]
 fn ipv6_target() {
     // A plain socket on ::1 as the receiver (skipped where the host has no IPv6 loopback).

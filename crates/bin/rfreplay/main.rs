@@ -261,8 +261,21 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let limit = args.count.unwrap_or(u64::MAX);
     let mut passed = 0u64;
     let mut records: Vec<FlowRecord> = Vec::new();
+    // A damaged file or block is reported and skipped: the flows of the others are still
+    // sent (and those already encoded flushed), and the run exits 1 at the end.
+    let mut damaged = 0usize;
+    let mut report = |e: anyhow::Error| {
+        damaged += 1;
+        eprintln!("rfreplay: {e:#}");
+    };
     'files: for path in &files {
-        let file = open(path)?;
+        let file = match open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                report(e);
+                continue;
+            }
+        };
         counts.files += 1;
         let info = file.info();
         if info.stats.flows > 0
@@ -273,8 +286,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         let ident = (!info.ident.is_empty()).then_some(info.ident.as_str());
         for b in 0..file.block_count() {
             records.clear();
-            file.read_block(b, &mut records)
-                .map_err(|e| flat(e.in_file(path)))?;
+            if let Err(e) = file.read_block(b, &mut records) {
+                report(flat(e.in_file(path)));
+                // Whatever the block yielded before the damage is sent, as rfdump lists it.
+            }
             for r in &records {
                 counts.read += 1;
                 if !window.contains(r.first_ms, r.last_ms) {
@@ -318,7 +333,11 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| dest.describe())?;
     dest.check_delivered().with_context(|| dest.describe())?;
     summary(&enc, &counts, &dest, version);
-    Ok(ExitCode::SUCCESS)
+    Ok(if damaged == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(rf_cli::EXIT_FAILURE)
+    })
 }
 
 /// The one-line report on stderr: what was sent, and why other flows were not.

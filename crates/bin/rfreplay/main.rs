@@ -332,7 +332,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     enc.flush(now_ms(), &mut sink)
         .with_context(|| dest.describe())?;
     dest.check_delivered().with_context(|| dest.describe())?;
-    summary(&enc, &counts, &dest, version);
+    // With no file readable the error lines say it all.
+    if counts.files > 0 {
+        summary(&enc, &counts, &dest, version);
+    }
     Ok(if damaged == 0 {
         ExitCode::SUCCESS
     } else {

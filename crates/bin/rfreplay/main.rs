@@ -156,6 +156,8 @@ struct Counts {
     read: u64,
     outside_window: u64,
     filtered: u64,
+    /// Blocks that could not be read (reported once per file).
+    damaged_blocks: u64,
 }
 
 fn now_ms() -> u64 {
@@ -284,11 +286,17 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             continue;
         }
         let ident = (!info.ident.is_empty()).then_some(info.ident.as_str());
+        let mut file_damaged = false;
         for b in 0..file.block_count() {
             records.clear();
             if let Err(e) = file.read_block(b, &mut records) {
-                report(flat(e.in_file(path)));
-                // Whatever the block yielded before the damage is sent, as rfdump lists it.
+                // One line per file: a cut file fails every block after the cut (and its
+                // appendix); the summary counts the blocks. Whatever a block yielded before
+                // the damage is sent, as rfdump lists it.
+                counts.damaged_blocks += 1;
+                if !std::mem::replace(&mut file_damaged, true) {
+                    report(flat(e.in_file(path)));
+                }
             }
             for r in &records {
                 counts.read += 1;
@@ -332,8 +340,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     enc.flush(now_ms(), &mut sink)
         .with_context(|| dest.describe())?;
     dest.check_delivered().with_context(|| dest.describe())?;
-    // With no file readable the error lines say it all.
-    if counts.files > 0 {
+    // With nothing readable the error lines say it all.
+    if counts.read > 0 {
         summary(&enc, &counts, &dest, version);
     }
     Ok(if damaged == 0 {
@@ -370,6 +378,9 @@ fn summary(enc: &Encoder, c: &Counts, dest: &target::Target, v: Version) {
     }
     if s.skipped > 0 {
         line += &format!(", {} IPv6 flows skipped (v5 carries IPv4 only)", s.skipped);
+    }
+    if c.damaged_blocks > 0 {
+        line += &format!(", {} damaged blocks skipped", c.damaged_blocks);
     }
     eprintln!("{line}");
 }

@@ -13,6 +13,7 @@ mod log;
 mod metrics;
 mod net;
 mod process;
+mod salvage;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -414,6 +415,15 @@ fn run(args: Args) -> Result<ExitCode> {
         .iter()
         .map(|s| process::DirLock::take(&s.dir))
         .collect::<Result<Vec<_>>>()?;
+    // What a killed collector left unfinished becomes readable before new flows arrive.
+    for s in &plan.sources {
+        let opts = rf_format::native::WriterOptions {
+            compression: plan.settings.compression,
+            ..rf_format::native::WriterOptions::default()
+        }
+        .ident(s.ident.clone());
+        salvage::recover(&s.dir, &opts, &log);
+    }
     // The receive thread runs at a higher priority than the rest, so that on a busy host it
     // drains the socket before the kernel buffer overflows (measured: loopback bursts lost
     // up to a sixth of the datagrams at equal priority, none with the boost). Set on this

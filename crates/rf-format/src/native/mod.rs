@@ -29,6 +29,7 @@ mod columns;
 mod footer;
 mod layout;
 mod reader;
+mod salvage;
 mod writer;
 
 #[cfg(test)]
@@ -37,6 +38,7 @@ mod tests;
 pub use columns::{ColumnSet, column_names};
 pub use layout::{MAX_BLOCK_RECORDS, VERSION};
 pub use reader::NativeFile;
+pub use salvage::salvage;
 pub use writer::{TempFile, Writer, WriterOptions};
 
 /// Whether the first bytes of a file are the native magic.

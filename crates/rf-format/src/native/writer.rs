@@ -494,6 +494,9 @@ impl<W: Write> Writer<W> {
             }
             _ => self.enc.finish(self.codec, &[], &mut self.out)?,
         };
+        // Each complete block goes to the file at once, not into a buffer: a writer killed
+        // later (SIGKILL) leaves every finished block on disk, where salvage finds it.
+        self.out.flush()?;
         self.footer.blocks.push(IndexEntry {
             offset: self.pos,
             len,

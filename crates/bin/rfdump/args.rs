@@ -23,8 +23,9 @@ Exit status: 0 success (also 'No matching flows'), 1 runtime error, 2 usage erro
 #[derive(Parser, Debug, Default)]
 #[command(name = "rfdump", version, about, after_long_help = EXAMPLES)]
 pub struct Args {
-    /// Read one file, or every file below a directory.
-    #[arg(short = 'r', value_name = "PATH")]
+    /// Read one file, or every file below a directory (given twice, the last one counts, as
+    /// in nfdump).
+    #[arg(short = 'r', value_name = "PATH", overrides_with = "read")]
     pub read: Option<String>,
 
     /// Read a range of files: dir, dir/first (to the end), dir/first:last.

@@ -86,6 +86,26 @@ pub fn tcp_flags(f: u8) -> String {
     s
 }
 
+/// The network of `a` under a `mask`-bit prefix as nfdump's raw and json output print it
+/// (`192.168.0.0`), or an empty string for mask 0 (no mask known).
+pub fn network_text(a: IpAddr, mask: u8) -> String {
+    match a {
+        _ if mask == 0 => String::new(),
+        IpAddr::V4(v) => {
+            let keep = u32::MAX
+                .checked_shl(32 - u32::from(mask.min(32)))
+                .unwrap_or(0);
+            std::net::Ipv4Addr::from(v.to_bits() & keep).to_string()
+        }
+        IpAddr::V6(v) => {
+            let keep = u128::MAX
+                .checked_shl(128 - u32::from(mask.min(128)))
+                .unwrap_or(0);
+            std::net::Ipv6Addr::from(v.to_bits() & keep).to_string()
+        }
+    }
+}
+
 /// A MAC as `xx:xx:xx:xx:xx:xx`.
 pub fn mac(m: u64) -> String {
     let mut s = String::with_capacity(17);

@@ -76,9 +76,9 @@ fn element(r: &FlowRecord, id: u8, out: &mut String) {
             num(out, "output_snmp", r.output);
             num(out, "src_mask", r.src_mask);
             num(out, "dst_mask", r.dst_mask);
-            // nfdump 1.7.1 prints empty network strings here.
-            text(out, "src_net", "");
-            text(out, "dst_net", "");
+            // The networks of the addresses under their masks, empty without a mask.
+            text(out, "src_net", render::network_text(r.src_addr, r.src_mask));
+            text(out, "dst_net", render::network_text(r.dst_addr, r.dst_mask));
             num(out, "fwd_status", r.fwd_status);
             num(out, "direction", r.dir);
             num(out, "dst_tos", r.dst_tos);
@@ -125,9 +125,11 @@ fn element(r: &FlowRecord, id: u8, out: &mut String) {
             num(out, "prev_as", r.prev_as);
         }
         ext_id::LATENCY => {
-            num(out, "cli_latency", r.client_nw_delay_us);
-            num(out, "srv_latency", r.server_nw_delay_us);
-            num(out, "app_latency", r.appl_latency_us);
+            // Milliseconds with six decimals, as nfdump's `%f`.
+            let ms = |us: u64| format!("{:.6}", us as f64 / 1000.0);
+            num(out, "cli_latency", ms(r.client_nw_delay_us));
+            num(out, "srv_latency", ms(r.server_nw_delay_us));
+            num(out, "app_latency", ms(r.appl_latency_us));
         }
         ext_id::OBSERVATION => {
             num(out, "observationDoaminID", r.obs_domain_id);

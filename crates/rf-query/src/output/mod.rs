@@ -50,6 +50,8 @@ pub enum Kind {
 pub enum FormatError {
     /// Not a known format name.
     Unknown(String),
+    /// `-o fmt:` with nothing after it.
+    EmptyFmt,
     /// A fmt string with a bad token.
     Fmt(FmtError),
 }
@@ -58,6 +60,9 @@ impl std::fmt::Display for FormatError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FormatError::Unknown(s) => write!(f, "Unknown output mode '{s}'"),
+            FormatError::EmptyFmt => {
+                f.write_str("Missing format description for user defined output format!")
+            }
             FormatError::Fmt(e) => e.fmt(f),
         }
     }
@@ -80,7 +85,15 @@ pub fn parse_kind(
             .map(|f| Kind::Fmt(Box::new(f)))
             .map_err(FormatError::Fmt)
     };
-    if let Some(rest) = spec.strip_prefix("fmt:") {
+    // The `fmt:` prefix in any case, as nfdump takes it.
+    if let Some(rest) = spec
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("fmt:"))
+        .and_then(|_| spec.get(4..))
+    {
+        if rest.is_empty() {
+            return Err(FormatError::EmptyFmt);
+        }
         return fmt(rest, opts);
     }
     if spec.starts_with('%') {
@@ -239,6 +252,15 @@ mod tests {
             parse_kind("LINE", FmtOptions::default(), &[]),
             Ok(Kind::Fmt(_))
         ));
+        // The fmt: prefix in any case; an empty description is an error, as in nfdump.
+        assert!(matches!(
+            parse_kind("FMT:%sa", FmtOptions::default(), &[]),
+            Ok(Kind::Fmt(_))
+        ));
+        assert_eq!(
+            parse_kind("fmt:", FmtOptions::default(), &[]).unwrap_err(),
+            FormatError::EmptyFmt
+        );
         let Ok(Kind::Fmt(f)) = parse_kind("line6", FmtOptions::default(), &[]) else {
             panic!("line6 is a format")
         };

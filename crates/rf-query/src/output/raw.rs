@@ -74,6 +74,16 @@ fn flags_text(r: &FlowRecord) -> String {
     s
 }
 
+/// The IPFIX biflowDirection name nfdump prints after the value (none for 0, arbitrary).
+fn biflow_dir(d: u8) -> &'static str {
+    match d {
+        1 => "initiator",
+        2 => "reverseInitiator",
+        3 => "perimeter",
+        _ => "",
+    }
+}
+
 fn end_reason(e: u8) -> &'static str {
     match e {
         1 => "idle timeout",
@@ -158,25 +168,23 @@ fn element(r: &FlowRecord, id: u8, out: &mut String) {
         ext_id::FLOW_MISC => {
             line(out, "input", r.input);
             line(out, "output", r.output);
-            let _ = writeln!(
-                out,
-                "  {:<13}= {:>17} /{}",
-                "src mask", r.src_mask, r.src_mask
-            );
-            let _ = writeln!(
-                out,
-                "  {:<13}= {:>17} /{}",
-                "dst mask", r.dst_mask, r.dst_mask
-            );
+            for (label, a, mask) in [
+                ("src mask", r.src_addr, r.src_mask),
+                ("dst mask", r.dst_addr, r.dst_mask),
+            ] {
+                let net = render::network_text(a, mask);
+                let _ = writeln!(out, "  {label:<13}= {mask:>17} {net}/{mask}");
+            }
             line(out, "fwd status", r.fwd_status);
             // nfdump 1.7.1's raw dump prints the source ToS on this line.
             line(out, "dst tos", r.src_tos);
             line(out, "direction", r.dir);
             let _ = writeln!(
                 out,
-                "  {:<13}= {:>17} ",
+                "  {:<13}= {:>17} {}",
                 "biFlow Dir",
-                format!("0x{:02x}", r.biflow_dir)
+                format!("0x{:02x}", r.biflow_dir),
+                biflow_dir(r.biflow_dir)
             );
             let _ = writeln!(
                 out,
@@ -229,10 +237,14 @@ fn element(r: &FlowRecord, id: u8, out: &mut String) {
             line(out, "bgp prev as", r.prev_as);
         }
         ext_id::LATENCY => {
-            let ms = |us: u64| format!("{:.3}", us as f64 / 1000.0);
-            line(out, "cli latency", ms(r.client_nw_delay_us));
-            line(out, "srv latency", ms(r.server_nw_delay_us));
-            line(out, "app latency", ms(r.appl_latency_us));
+            // nfdump: nine spaces, then the milliseconds as `%9.3f`, then the unit.
+            for (label, us) in [
+                ("cli latency", r.client_nw_delay_us),
+                ("srv latency", r.server_nw_delay_us),
+                ("app latency", r.appl_latency_us),
+            ] {
+                let _ = writeln!(out, "  {label:<13}=         {:9.3} ms", us as f64 / 1000.0);
+            }
         }
         ext_id::NSEL_COMMON => {
             line(out, "connect ID", r.conn_id);

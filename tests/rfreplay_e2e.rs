@@ -448,9 +448,26 @@ fn bad_options_are_usage_errors() {
         &["-r", s, "-v", "7"][..],
         &["-r", s, "--rate", "0"],
         &["-r", s, "-H", "127.0.0.1", "-j", "239.1.1.1"],
+        &["-r", s, "-p", "70000"],
+        &["--no-such-option"],
     ] {
         let out = run(cmd("rfreplay").args(args));
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("rfreplay: ") && err.lines().count() == 1,
+            "{args:?}: not one line: {err:?}"
+        );
+    }
+    // The collector's usage errors are one line too.
+    for args in [&["--no-such-option"][..], &["-w", "/tmp", "-t", "abc"]] {
+        let out = run(cmd("rfcapd").args(args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("rfcapd: ") && err.lines().count() == 1,
+            "{args:?}: not one line: {err:?}"
+        );
     }
 }
 

@@ -521,5 +521,8 @@ fn run(args: Args) -> Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
-    rf_cli::finish("rfcapd", run(Args::parse()))
+    match rf_cli::parse_args::<Args>("rfcapd") {
+        Ok(args) => rf_cli::finish("rfcapd", run(args)),
+        Err(code) => code,
+    }
 }

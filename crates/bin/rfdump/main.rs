@@ -10,7 +10,7 @@ mod export;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use rf_query::output::Printer;
 use rf_query::query::{self, Query, RecordSink};
 
@@ -178,26 +178,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Parses the command line; help and version print as usual, any other clap error becomes
 /// one line on stderr and exit status 2.
-fn parse_args() -> Result<Args, ExitCode> {
-    use clap::error::ErrorKind;
-    Args::try_parse().map_err(|e| match e.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = e.print();
-            ExitCode::SUCCESS
-        }
-        _ => {
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            eprintln!("rfdump: {}", first.trim_start_matches("error: "));
-            ExitCode::from(rf_cli::EXIT_USAGE)
-        }
-    })
-}
-
 fn main() -> ExitCode {
-    match parse_args() {
+    match rf_cli::parse_args::<Args>("rfdump") {
         Ok(args) => rf_cli::finish("rfdump", run(args)),
         Err(code) => code,
     }

@@ -9,7 +9,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use rf_store::expire::{self, Options};
 
 use args::Args;
@@ -56,17 +56,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
-    // clap's own errors are several lines (usage, hint); rfexpire promises one line.
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) if !e.use_stderr() => e.exit(),
-        Err(e) => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or_default();
-            let line = line.strip_prefix("error: ").unwrap_or(line);
-            eprintln!("rfexpire: {line}");
-            return ExitCode::from(rf_cli::EXIT_USAGE);
-        }
-    };
-    rf_cli::finish("rfexpire", run(args))
+    match rf_cli::parse_args::<Args>("rfexpire") {
+        Ok(args) => rf_cli::finish("rfexpire", run(args)),
+        Err(code) => code,
+    }
 }

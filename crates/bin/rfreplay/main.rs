@@ -386,5 +386,8 @@ fn summary(enc: &Encoder, c: &Counts, dest: &target::Target, v: Version) {
 }
 
 fn main() -> ExitCode {
-    rf_cli::finish("rfreplay", run(Args::parse()))
+    match rf_cli::parse_args::<Args>("rfreplay") {
+        Ok(args) => rf_cli::finish("rfreplay", run(args)),
+        Err(code) => code,
+    }
 }

@@ -71,6 +71,29 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// Parses the command line of `tool`. Help and version are printed as clap prints them (exit
+/// 0); every usage error is one line, `tool: message`, and exit code [`EXIT_USAGE`] (clap's
+/// own errors are several lines of usage and hints).
+///
+/// # Errors
+/// The exit code to return from `main`.
+pub fn parse_args<A: clap::Parser>(tool: &str) -> Result<A, ExitCode> {
+    A::try_parse().map_err(|e| {
+        if !e.use_stderr() {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let _ = writeln!(
+            io::stderr().lock(),
+            "{tool}: {}",
+            first.trim_start_matches("error: ")
+        );
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
 /// Turns the result of a binary's `run` into its exit code, printing the error as one line
 /// `tool: message: cause` on stderr. A broken pipe is success: the reader has seen enough.
 pub fn finish(tool: &str, result: anyhow::Result<ExitCode>) -> ExitCode {

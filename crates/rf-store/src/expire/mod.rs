@@ -203,7 +203,14 @@ pub fn run(dir: &Path, action: Action, limits: &Limits, opts: &Options) -> Resul
         }
     }
     if write && !opts.dry_run {
-        statfile::write(&dir, &st)?;
+        match statfile::write(&dir, &st) {
+            // Listing a directory one may not write (an archive mounted read-only) still
+            // lists it; only the rebuilt books are not kept.
+            Err(e) if action == Action::List => {
+                out.warnings.push(format!("stat record not saved: {e}"))
+            }
+            r => r?,
+        }
     }
     out.stat = st;
     Ok(out)
@@ -496,6 +503,33 @@ mod tests {
             .iter()
             .map(|e| e.digits.clone())
             .collect()
+    }
+
+    /// Listing works where the books cannot be saved (a read-only archive; here the
+    /// temporary name is taken by a directory, which stops root too): the listing comes
+    /// with a warning instead of failing.
+    #[test]
+    fn list_without_a_writable_stat_record_warns() {
+        let d = reference_tree();
+        fs::create_dir(d.path().join(".rfexpire.stat.tmp")).unwrap();
+        let out = run(
+            d.path(),
+            Action::List,
+            &Limits::default(),
+            &Options::default(),
+        )
+        .unwrap();
+        assert_eq!(out.stat.numfiles, 5);
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+        assert!(out.warnings[0].starts_with("stat record not saved: "));
+        // Expiry does need its books: there it is an error.
+        let e = run(
+            d.path(),
+            Action::Expire,
+            &Limits::default(),
+            &Options::default(),
+        );
+        assert!(e.is_err());
     }
 
     #[test]

@@ -59,6 +59,7 @@ could not be written by the end), 2 usage error.";
     name = "rfcapd",
     version,
     about = "NetFlow/IPFIX collector writing rotated flow files (nfcapd compatible)",
+    after_help = "Examples and exit codes: rfcapd --help",
     after_long_help = EXAMPLES
 )]
 struct Args {

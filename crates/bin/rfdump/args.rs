@@ -21,7 +21,12 @@ Exit status: 0 success (also 'No matching flows'), 1 runtime error, 2 usage erro
 ///
 /// Everything after the options is the filter (nfdump's filter language), joined with spaces.
 #[derive(Parser, Debug, Default)]
-#[command(name = "rfdump", version, about, after_long_help = EXAMPLES)]
+#[command(
+    name = "rfdump",
+    version,
+    after_help = "Examples and exit codes: rfdump --help",
+    after_long_help = EXAMPLES
+)]
 pub struct Args {
     /// Read one file, or every file below a directory (given twice, the last one counts, as
     /// in nfdump).

@@ -26,8 +26,17 @@ EXAMPLES:
 Sizes are 1024-based (k, m, g, t); times take w, d, H, M and fractions (1.5d).
 Exit status: 0 success, 1 runtime error, 2 usage error.";
 
+/// Expire old flow files by age, total size or disk watermark (nfexpire compatible).
+///
+/// Works on the directories rfcapd and nfcapd write (every -S layout), keeping nfexpire's
+/// bookkeeping file `.nfstat`; safe to run from cron while a collector writes.
 #[derive(Parser, Debug)]
-#[command(name = "rfexpire", version, about, long_about, after_long_help = EXAMPLES)]
+#[command(
+    name = "rfexpire",
+    version,
+    after_help = "Examples and exit codes: rfexpire --help",
+    after_long_help = EXAMPLES
+)]
 #[command(group(ArgGroup::new("action").args(["expire", "list", "list_books", "rescan", "update"])))]
 pub struct Args {
     /// Expire files in DIR down to the limits (stored ones, or -s/-t/-w, which are saved).

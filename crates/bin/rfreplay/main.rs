@@ -39,7 +39,12 @@ Exit status: 0 success, 1 runtime error (unreachable target, unreadable file), 2
 /// seen, v5 expresses them relative to a per-packet boot time. v5 carries IPv4 only; IPv6 flows
 /// are skipped and counted in the summary.
 #[derive(Parser, Debug)]
-#[command(name = "rfreplay", version, about, long_about, after_long_help = EXAMPLES)]
+#[command(
+    name = "rfreplay",
+    version,
+    after_help = "Examples and exit codes: rfreplay --help",
+    after_long_help = EXAMPLES
+)]
 struct Args {
     /// Read flows from this file, or all files below this directory.
     #[arg(short = 'r', value_name = "FILE|DIR")]

@@ -26,7 +26,9 @@ impl ParseError {
 
     /// Renders the error for a terminal: the line of `src` holding the error, then a caret line
     /// under the bad token followed by the message. Multi-line filters (`-f` files) get a
-    /// `line N: ` prefix.
+    /// `line N: ` prefix. A long line is cut to [`CONTEXT`] characters either side of the
+    /// error (marked `...`), and control characters show as `?`, so the message stays a
+    /// readable pair of lines whatever the filter holds.
     pub fn render(&self, src: &str) -> String {
         // Clamp to a char boundary so a hand-made error cannot make the slicing below panic.
         let mut off = self.offset.min(src.len());
@@ -35,27 +37,48 @@ impl ParseError {
         }
         let line_start = src[..off].rfind('\n').map_or(0, |i| i + 1);
         let line_end = src[off..].find('\n').map_or(src.len(), |i| off + i);
-        let line = src[line_start..line_end].replace('\t', " ");
+        let chars: Vec<char> = src[line_start..line_end]
+            .chars()
+            .map(|c| match c {
+                '\t' => ' ',
+                c if c.is_control() => '?',
+                c => c,
+            })
+            .collect();
         let prefix = if src.contains('\n') {
             format!("line {}: ", src[..off].matches('\n').count() + 1)
         } else {
             String::new()
         };
         // Columns count characters, so multi-byte text still lines up.
-        let col = prefix.chars().count() + src[line_start..off].chars().count();
+        let at = src[line_start..off].chars().count();
         let mut end = line_end.min(off.saturating_add(self.len));
         while !src.is_char_boundary(end) {
             end += 1;
         }
         let width = src.get(off..end).map_or(1, |s| s.chars().count().max(1));
+        let from = at.saturating_sub(CONTEXT);
+        let to = chars.len().min(at + width.min(CONTEXT) + CONTEXT);
+        let mut line = String::new();
+        if from > 0 {
+            line.push_str("...");
+        }
+        line.extend(&chars[from..to]);
+        if to < chars.len() {
+            line.push_str("...");
+        }
+        let col = prefix.chars().count() + at - from + if from > 0 { 3 } else { 0 };
         format!(
             "{prefix}{line}\n{}{} {}",
             " ".repeat(col),
-            "^".repeat(width),
+            "^".repeat(width.min(CONTEXT)),
             self.expected
         )
     }
 }
+
+/// Characters of a long filter line shown either side of an error.
+pub const CONTEXT: usize = 60;
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use rf_format::{BlockSummary, FlowRecord};
 
 pub use ast::{AddrField, Cmp, Dir, DirField, Expr, Host, ListItem, NumField, Prim};
-pub use error::{Error, ParseError};
+pub use error::{CONTEXT, Error, ParseError};
 pub use include::{MAX_INCLUDE_DEPTH, expand_includes};
 pub use node::Context;
 pub use parser::{MAX_DEPTH, parse};

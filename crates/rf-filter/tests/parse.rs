@@ -302,3 +302,30 @@ fn filter_files() {
         .to_string();
     assert!(e.contains("missing"), "{e}");
 }
+
+/// A long filter is shown around its error only, control characters as `?`: the message
+/// stays two short lines with the caret under the bad token.
+#[test]
+fn long_filters_render_a_window_around_the_error() {
+    let src = format!(
+        "{}bogus{}",
+        "port 80 and ".repeat(40),
+        " and port 22".repeat(40)
+    );
+    let e = err(&src);
+    let text = e.render(&src);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("...") && lines[0].ends_with("..."),
+        "{text}"
+    );
+    assert!(
+        lines[0].chars().count() <= 3 + 2 * rf_filter::CONTEXT + 5 + 3,
+        "{text}"
+    );
+    let col = lines[1].find('^').unwrap();
+    assert_eq!(&lines[0][col..col + 5], "bogus", "{text}");
+    let ctl = "proto tcp and \u{0}bogus";
+    assert!(err(ctl).render(ctl).starts_with("proto tcp and ?bogus\n"));
+}

@@ -449,6 +449,7 @@ fn bad_options_are_usage_errors() {
         &["-r", s, "--rate", "0"],
         &["-r", s, "-H", "127.0.0.1", "-j", "239.1.1.1"],
         &["-r", s, "-p", "70000"],
+        &["-r", s, "-c", "0"],
         &["--no-such-option"],
     ] {
         let out = run(cmd("rfreplay").args(args));

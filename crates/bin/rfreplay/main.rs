@@ -97,7 +97,7 @@ struct Args {
     delay: u64,
 
     /// Send at most this many flows (counted after filter and window).
-    #[arg(short = 'c', value_name = "COUNT")]
+    #[arg(short = 'c', value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..))]
     count: Option<u64>,
 
     /// Socket send buffer size in bytes.

@@ -46,6 +46,10 @@ pub fn parse_size(s: &str) -> Result<u64> {
     if !bytes.is_finite() || bytes >= u64::MAX as f64 {
         return Err(bad("too large"));
     }
+    // 0 means "no limit": a size that only rounds to 0 would silently mean that too.
+    if value > 0.0 && bytes < 1.0 {
+        return Err(bad("smaller than one byte"));
+    }
     Ok(bytes as u64)
 }
 
@@ -168,6 +172,7 @@ mod tests {
         assert_eq!(parse_size("77").unwrap(), 77);
         assert_eq!(parse_size("77b").unwrap(), 77);
         assert_eq!(parse_size("0").unwrap(), 0);
+        assert!(parse_size("0.0000001k").is_err(), "not silently 'no limit'");
         assert_eq!(
             parse_size("10X").unwrap_err().to_string(),
             "Garbage character(s) 'X' in '10X'"

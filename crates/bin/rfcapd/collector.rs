@@ -223,6 +223,14 @@ impl Env {
                         old.len()
                     ));
                 }
+                // Only damage moves a file aside: an error reading it (permissions, no
+                // memory) says nothing about its contents.
+                Err(e) if matches!(e.cause(), rf_format::Error::Io(_)) => {
+                    self.log.error(&format!(
+                        "cannot read the existing file {} ({e}); it will be replaced",
+                        o.path.display()
+                    ));
+                }
                 Err(e) => match move_aside(&o.path) {
                     Ok(to) => self.log.error(&format!(
                         "existing file {} is unreadable ({e}); moved aside to {}",
@@ -679,24 +687,27 @@ impl Collector {
     }
 }
 
+/// The first of `path` + `suffix`, `path` + `suffix.1`, ... that does not exist.
+pub fn free_name(path: &Path, suffix: &str) -> Option<PathBuf> {
+    (0..1000).find_map(|n| {
+        let mut to = path.as_os_str().to_owned();
+        to.push(if n == 0 {
+            suffix.to_string()
+        } else {
+            format!("{suffix}.{n}")
+        });
+        let to = PathBuf::from(to);
+        (std::fs::symlink_metadata(&to).is_err()).then_some(to)
+    })
+}
+
 /// Renames the damaged file `path` to `path.damaged` (or `.damaged.N`, the first free one)
 /// so that the slot's new file does not destroy what may still be recovered from it.
 fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
-    let base = path.as_os_str().to_owned();
-    for n in 0..1000 {
-        let mut to = base.clone();
-        to.push(if n == 0 {
-            ".damaged".to_string()
-        } else {
-            format!(".damaged.{n}")
-        });
-        let to = PathBuf::from(to);
-        if !to.exists() {
-            std::fs::rename(path, &to)?;
-            return Ok(to);
-        }
-    }
-    Err(std::io::Error::other("too many damaged copies"))
+    let to = free_name(path, ".damaged")
+        .ok_or_else(|| std::io::Error::other("too many damaged copies"))?;
+    std::fs::rename(path, &to)?;
+    Ok(to)
 }
 
 #[cfg(test)]

@@ -50,6 +50,9 @@ impl Drop for PidFile {
     }
 }
 
+/// The lock file a collector keeps in each of its flow directories.
+pub const LOCK_FILE: &str = ".rfcapd.lock";
+
 /// An exclusive claim on a flow directory for as long as the collector runs: two collectors
 /// writing one directory would each replace the other's file of every time slot. The claim
 /// is an advisory lock on the hidden file `.rfcapd.lock` there (readers skip hidden files),
@@ -65,13 +68,19 @@ impl DirLock {
     /// # Errors
     /// Another process holds it, or the lock file cannot be created.
     pub fn take(dir: &Path) -> Result<DirLock> {
-        let path = dir.join(".rfcapd.lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+        let path = dir.join(LOCK_FILE);
+        // Read access is enough to lock; a lock file another user created (a run as root
+        // before) then does not stop this one.
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+            Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
+        };
         match file.try_lock() {
             Ok(()) => Ok(DirLock { _file: file }),
             Err(std::fs::TryLockError::WouldBlock) => {

@@ -9,9 +9,9 @@
 
 use std::path::{Path, PathBuf};
 
-use rf_format::FlowRecord;
 use rf_format::native::{Writer, WriterOptions};
 
+use crate::collector::{free_name, read_file};
 use crate::log::Log;
 
 /// Directory levels searched below a flow directory: the deepest `-S` layout is 5, and `-M`
@@ -26,16 +26,20 @@ fn slot_name(tmp: &str) -> Option<&str> {
     name.starts_with("nfcapd.").then_some(name)
 }
 
-/// Unfinished collector files below `dir`.
+/// Unfinished collector files below `dir`. A sub-directory with a lock file of its own
+/// belongs to another collector (nested flow directories), whose files are in use.
 fn leftovers(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
         let path = e.path();
+        // Not following links: nothing outside the flow directory is touched.
         let Ok(kind) = e.file_type() else { continue };
         if kind.is_dir() && depth < MAX_DEPTH {
-            leftovers(&path, depth + 1, out);
+            if !path.join(crate::process::LOCK_FILE).exists() {
+                leftovers(&path, depth + 1, out);
+            }
         } else if kind.is_file()
             && e.file_name()
                 .to_str()
@@ -54,6 +58,10 @@ pub fn recover(dir: &Path, opts: &WriterOptions, log: &Log) -> u64 {
     let mut flows = 0;
     for tmp in found {
         match recover_one(&tmp, opts) {
+            Ok((0, _)) => log.info(&format!(
+                "Removed the unfinished {}: it holds no complete block",
+                tmp.display()
+            )),
             Ok((n, to)) => {
                 flows += n;
                 log.info(&format!(
@@ -70,8 +78,10 @@ pub fn recover(dir: &Path, opts: &WriterOptions, log: &Log) -> u64 {
 
 /// Writes the complete blocks of `tmp` to its slot file and removes `tmp`. When the slot file
 /// exists already, the recovered records replace it if they begin with all of its records
-/// (the killed collector had appended to it, as a restart within a slot does); otherwise they
-/// go to `NAME.recovered` beside it, so that nothing is counted twice or lost.
+/// (the killed collector had appended to it, as a restart within a slot does; its exporters
+/// are kept); otherwise they go to `NAME.recovered` (or `.recovered.N`) beside it, so that
+/// nothing is counted twice or lost. A slot name that is not a regular file (a link, a FIFO)
+/// is not written through: the temporary file stays for the operator.
 fn recover_one(tmp: &Path, opts: &WriterOptions) -> anyhow::Result<(u64, PathBuf)> {
     let name = tmp
         .file_name()
@@ -79,14 +89,32 @@ fn recover_one(tmp: &Path, opts: &WriterOptions) -> anyhow::Result<(u64, PathBuf
         .and_then(slot_name)
         .ok_or_else(|| anyhow::anyhow!("not a collector file name"))?;
     let slot = tmp.with_file_name(name);
+    let existing = match std::fs::symlink_metadata(&slot) {
+        Ok(m) if !m.is_file() => {
+            anyhow::bail!("{} is not a regular file; left as it is", slot.display())
+        }
+        Ok(_) => true,
+        Err(_) => false,
+    };
     let (records, _) = rf_format::native::salvage(tmp).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let to = if !slot.exists() || extends(&records, &slot) {
+    let mut exporters = Vec::new();
+    let to = if !existing {
         slot
     } else {
-        tmp.with_file_name(format!("{name}.recovered"))
+        match read_file(&slot) {
+            Ok((info, old)) if records.starts_with(&old) => {
+                exporters = info.exporters;
+                slot
+            }
+            _ => free_name(&slot, ".recovered")
+                .ok_or_else(|| anyhow::anyhow!("no free name beside {}", slot.display()))?,
+        }
     };
     if !records.is_empty() {
         let mut w = Writer::create(&to, opts.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for e in exporters {
+            w.add_exporter(e);
+        }
         for r in &records {
             w.write(r).map_err(|e| anyhow::anyhow!("{e}"))?;
         }
@@ -94,11 +122,6 @@ fn recover_one(tmp: &Path, opts: &WriterOptions) -> anyhow::Result<(u64, PathBuf
     }
     std::fs::remove_file(tmp)?;
     Ok((records.len() as u64, to))
-}
-
-/// Whether `records` start with every record of the readable file `path`.
-fn extends(records: &[FlowRecord], path: &Path) -> bool {
-    rf_format::read_all(path).is_ok_and(|old| records.starts_with(&old))
 }
 
 #[cfg(test)]
@@ -113,6 +136,33 @@ mod tests {
         );
         // Without the random part the name is not a collector's temporary file.
         assert_eq!(slot_name(".nfcapd.202612080135.tmp"), None);
+    }
+
+    /// Leftovers are searched below the flow directory, but not in a nested directory that
+    /// another collector locks for itself; names already taken get a numbered suffix.
+    #[test]
+    fn leftovers_skip_other_collectors_and_names_stay_free() {
+        let d = tempfile::tempdir().unwrap();
+        let mine = d.path().join("2026/12/.nfcapd.202612080100.aaaaaa.tmp");
+        let theirs = d.path().join("other/.nfcapd.202612080100.bbbbbb.tmp");
+        for f in [&mine, &theirs] {
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, b"x").unwrap();
+        }
+        std::fs::write(d.path().join("other").join(crate::process::LOCK_FILE), b"").unwrap();
+        let mut found = Vec::new();
+        leftovers(d.path(), 0, &mut found);
+        assert_eq!(found, vec![mine]);
+        let slot = d.path().join("nfcapd.202612080100");
+        assert_eq!(
+            free_name(&slot, ".recovered").unwrap(),
+            d.path().join("nfcapd.202612080100.recovered")
+        );
+        std::fs::write(d.path().join("nfcapd.202612080100.recovered"), b"").unwrap();
+        assert_eq!(
+            free_name(&slot, ".recovered").unwrap(),
+            d.path().join("nfcapd.202612080100.recovered.1")
+        );
         assert_eq!(slot_name("nfcapd.202612080135"), None);
         assert_eq!(slot_name(".other.202612080135.x.tmp"), None);
     }

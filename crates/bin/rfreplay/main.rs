@@ -345,8 +345,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     enc.flush(now_ms(), &mut sink)
         .with_context(|| dest.describe())?;
     dest.check_delivered().with_context(|| dest.describe())?;
-    // With nothing readable the error lines say it all.
-    if counts.read > 0 {
+    // When damage left nothing readable, the error lines say it all.
+    if counts.read > 0 || damaged == 0 {
         summary(&enc, &counts, &dest, version);
     }
     Ok(if damaged == 0 {

@@ -2,9 +2,11 @@
 //!
 //! Files are normally written under a temporary name and renamed onto PATH once complete, so
 //! that readers never see half a file. That rename must not destroy what PATH is: a symbolic
-//! link keeps pointing where it pointed (its target is replaced instead), and a FIFO or a
-//! device (`/dev/stdout`, a named pipe another program reads) is written into directly, as
-//! nfdump does, instead of being replaced by a regular file.
+//! link keeps pointing where it pointed (its target is replaced instead); a FIFO or a device
+//! (a named pipe another program reads, `/dev/null`) is written into directly, as nfdump
+//! does; and a descriptor path (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`) naming a
+//! regular file (the shell's `> file` or `>> file`) is appended to, which writes the file
+//! from its start after `>` and keeps what `>>` found.
 
 use std::path::{Path, PathBuf};
 
@@ -14,21 +16,31 @@ pub enum Destination {
     /// Write a temporary file in this path's directory and rename it onto this path (the
     /// named path, or the file a symbolic link there resolves to).
     Replace(PathBuf),
-    /// Write straight into this existing file that is not a regular one (FIFO, character
-    /// device, a descriptor under `/dev/fd` or `/proc/self/fd`).
+    /// Write straight into this existing file that is not a regular one (FIFO, device).
     Direct(PathBuf),
+    /// Append to the regular file this descriptor path names.
+    Append(PathBuf),
+}
+
+/// Whether `path` names one of this process's open descriptors.
+fn is_descriptor_path(path: &Path) -> bool {
+    path == Path::new("/dev/stdout")
+        || path == Path::new("/dev/stderr")
+        || path.starts_with("/dev/fd")
+        || (path.starts_with("/proc") && path.components().any(|c| c.as_os_str() == "fd"))
 }
 
 /// Decides how to write `path`.
 pub fn destination(path: &Path) -> Destination {
-    // A descriptor path names an open file of this process (typically stdout redirected
-    // by the shell, perhaps in append mode): renaming onto its target would discard it.
-    let under_dev = path.starts_with("/dev") || path.starts_with("/proc");
     if let Ok(m) = std::fs::metadata(path)
         && !m.is_dir()
-        && (under_dev || !m.is_file())
     {
-        return Destination::Direct(path.to_path_buf());
+        if !m.is_file() {
+            return Destination::Direct(path.to_path_buf());
+        }
+        if is_descriptor_path(path) {
+            return Destination::Append(path.to_path_buf());
+        }
     }
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     if !is_link {
@@ -42,6 +54,19 @@ pub fn destination(path: &Path) -> Destination {
             Ok(t) => Destination::Replace(path.parent().unwrap_or(Path::new("")).join(t)),
             Err(_) => Destination::Replace(path.to_path_buf()),
         },
+    }
+}
+
+/// Opens a [`Destination::Direct`] or [`Destination::Append`] target for writing.
+///
+/// # Errors
+/// As [`std::fs::OpenOptions::open`].
+pub fn open_in_place(d: &Destination) -> std::io::Result<std::fs::File> {
+    match d {
+        Destination::Append(p) => std::fs::OpenOptions::new().append(true).open(p),
+        Destination::Direct(p) | Destination::Replace(p) => {
+            std::fs::OpenOptions::new().write(true).open(p)
+        }
     }
 }
 
@@ -70,5 +95,10 @@ mod tests {
         );
         let dev = Path::new("/dev/null");
         assert_eq!(destination(dev), Destination::Direct(dev.to_path_buf()));
+        // A descriptor of a regular file is appended to; other paths below /dev and /proc
+        // are what they are.
+        let f = std::fs::File::open(&plain).unwrap();
+        let fd = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&f));
+        assert_eq!(destination(Path::new(&fd)), Destination::Append(fd.into()));
     }
 }

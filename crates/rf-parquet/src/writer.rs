@@ -82,12 +82,10 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
 impl Writer {
     /// Creates the writer; nothing appears at `path` before [`Writer::finish`].
     pub fn create(path: &Path, opts: Options) -> Result<Self, Error> {
-        let (path, tmp) = match rf_format::destination::destination(path) {
-            rf_format::destination::Destination::Direct(p) => (p, None),
-            rf_format::destination::Destination::Replace(p) => {
-                let tmp = temp_path(&p);
-                (p, Some(tmp))
-            }
+        let dest = rf_format::destination::destination(path);
+        let (path, tmp) = match &dest {
+            rf_format::destination::Destination::Replace(p) => (p.clone(), Some(temp_path(p))),
+            _ => (path.to_path_buf(), None),
         };
         let path = path.as_path();
         let err = |e: &dyn std::fmt::Display| Error::new(path, e.to_string());
@@ -111,7 +109,7 @@ impl Writer {
         let written = tmp.as_deref().unwrap_or(path);
         let file = match &tmp {
             Some(t) => File::create(t),
-            None => std::fs::OpenOptions::new().write(true).open(path),
+            None => rf_format::destination::open_in_place(&dest),
         }
         .map_err(|e| Error::new(written, e.to_string()))?;
         let inner = SerializedFileWriter::new(BufWriter::new(file), schema, Arc::new(props))

@@ -35,6 +35,9 @@ pub fn is_skipped_name(name: &str) -> bool {
         || name.contains(".stat")
         || name.contains(".DS_Store")
         || name.contains("pcap")
+        // Unreadable files a collector moved aside (rfcapd's NAME.damaged, NAME.damaged.N).
+        || name.ends_with(".damaged")
+        || name.contains(".damaged.")
 }
 
 /// Expands the selection to the list of files to read, in reading order.
@@ -361,6 +364,14 @@ fn layout_guess(dir: &Path, name: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn damaged_copies_are_not_flow_files() {
+        assert!(is_skipped_name("nfcapd.202612080100.damaged"));
+        assert!(is_skipped_name("nfcapd.202612080100.damaged.2"));
+        assert!(!is_skipped_name("nfcapd.202612080100"));
+        assert!(!is_skipped_name("nfcapd.202612080100.recovered"));
+    }
     use crate::naming::NameStyle;
 
     fn touch(p: &Path) {

@@ -98,14 +98,15 @@ impl Write for TempFile {
 impl TempFile {
     fn create(path: &Path) -> Result<TempFile> {
         let path = match crate::destination::destination(path) {
-            crate::destination::Destination::Direct(p) => {
-                let f = std::fs::OpenOptions::new().write(true).open(&p)?;
+            crate::destination::Destination::Replace(p) => p,
+            d @ (crate::destination::Destination::Direct(_)
+            | crate::destination::Destination::Append(_)) => {
+                let f = crate::destination::open_in_place(&d)?;
                 return Ok(TempFile {
                     file: BufWriter::with_capacity(1 << 20, Sink::Direct(f)),
-                    path: p,
+                    path: path.to_path_buf(),
                 });
             }
-            crate::destination::Destination::Replace(p) => p,
         };
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,

@@ -444,30 +444,28 @@ fn errors_are_one_clear_line() {
 fn bad_options_are_usage_errors() {
     let src = sample("v171-nfcapd-v9-none.nf");
     let s = src.to_str().unwrap();
-    for args in [
-        &["-r", s, "-v", "7"][..],
-        &["-r", s, "--rate", "0"],
-        &["-r", s, "-H", "127.0.0.1", "-j", "239.1.1.1"],
-        &["-r", s, "-p", "70000"],
-        &["-r", s, "-c", "0"],
-        &["--no-such-option"],
-    ] {
-        let out = run(cmd("rfreplay").args(args));
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        let err = stderr(&out);
-        assert!(
-            err.starts_with("rfreplay: ") && err.lines().count() == 1,
-            "{args:?}: not one line: {err:?}"
-        );
-    }
     // The collector's usage errors are one line too.
-    for args in [&["--no-such-option"][..], &["-w", "/tmp", "-t", "abc"]] {
-        let out = run(cmd("rfcapd").args(args));
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    for (tool, args) in [
+        ("rfreplay", &["-r", s, "-v", "7"][..]),
+        ("rfreplay", &["-r", s, "--rate", "0"]),
+        ("rfreplay", &["-r", s, "-H", "127.0.0.1", "-j", "239.1.1.1"]),
+        ("rfreplay", &["-r", s, "-p", "70000"]),
+        ("rfreplay", &["-r", s, "-c", "0"]),
+        ("rfreplay", &["--no-such-option"]),
+        ("rfcapd", &["--no-such-option"]),
+        ("rfcapd", &["-w", "/tmp", "-t", "abc"]),
+    ] {
+        let out = run(cmd(tool).args(args));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{tool} {args:?}: {}",
+            stderr(&out)
+        );
         let err = stderr(&out);
         assert!(
-            err.starts_with("rfcapd: ") && err.lines().count() == 1,
-            "{args:?}: not one line: {err:?}"
+            err.starts_with(&format!("{tool}: ")) && err.lines().count() == 1,
+            "{tool} {args:?}: not one line: {err:?}"
         );
     }
 }

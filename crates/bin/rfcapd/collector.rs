@@ -144,13 +144,18 @@ fn packets_and_bytes(recs: &[FlowRecord]) -> (u64, u64) {
     })
 }
 
+/// How the collector writes the files of source `ident`.
+pub fn writer_options(compression: Compression, ident: &str) -> WriterOptions {
+    WriterOptions {
+        compression,
+        ident: ident.to_string(),
+        ..WriterOptions::default()
+    }
+}
+
 impl Env {
     fn writer_options(&self, ident: &str) -> WriterOptions {
-        WriterOptions {
-            compression: self.settings.compression,
-            ident: ident.to_string(),
-            ..WriterOptions::default()
-        }
+        writer_options(self.settings.compression, ident)
     }
 
     /// Path of the current slot's file under `dir`, creating the sub-directory (falling back

@@ -418,11 +418,7 @@ fn run(args: Args) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()?;
     // What a killed collector left unfinished becomes readable before new flows arrive.
     for s in &plan.sources {
-        let opts = rf_format::native::WriterOptions {
-            compression: plan.settings.compression,
-            ..rf_format::native::WriterOptions::default()
-        }
-        .ident(s.ident.clone());
+        let opts = collector::writer_options(plan.settings.compression, &s.ident);
         salvage::recover(&s.dir, &opts, &log);
     }
     // The receive thread runs at a higher priority than the rest, so that on a busy host it
@@ -522,8 +518,5 @@ fn run(args: Args) -> Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
-    match rf_cli::parse_args::<Args>("rfcapd") {
-        Ok(args) => rf_cli::finish("rfcapd", run(args)),
-        Err(code) => code,
-    }
+    rf_cli::run_main::<Args>("rfcapd", run)
 }

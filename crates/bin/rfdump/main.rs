@@ -176,11 +176,6 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Parses the command line; help and version print as usual, any other clap error becomes
-/// one line on stderr and exit status 2.
 fn main() -> ExitCode {
-    match rf_cli::parse_args::<Args>("rfdump") {
-        Ok(args) => rf_cli::finish("rfdump", run(args)),
-        Err(code) => code,
-    }
+    rf_cli::run_main::<Args>("rfdump", run)
 }

@@ -56,8 +56,5 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
-    match rf_cli::parse_args::<Args>("rfexpire") {
-        Ok(args) => rf_cli::finish("rfexpire", run(args)),
-        Err(code) => code,
-    }
+    rf_cli::run_main::<Args>("rfexpire", run)
 }

@@ -391,8 +391,5 @@ fn summary(enc: &Encoder, c: &Counts, dest: &target::Target, v: Version) {
 }
 
 fn main() -> ExitCode {
-    match rf_cli::parse_args::<Args>("rfreplay") {
-        Ok(args) => rf_cli::finish("rfreplay", run(args)),
-        Err(code) => code,
-    }
+    rf_cli::run_main::<Args>("rfreplay", run)
 }

@@ -94,6 +94,18 @@ pub fn parse_args<A: clap::Parser>(tool: &str) -> Result<A, ExitCode> {
     })
 }
 
+/// A binary's `main`: parses the command line of `tool` ([`parse_args`]), runs `run` with it
+/// and turns its result into the exit code ([`finish`]).
+pub fn run_main<A: clap::Parser>(
+    tool: &str,
+    run: impl FnOnce(A) -> anyhow::Result<ExitCode>,
+) -> ExitCode {
+    match parse_args::<A>(tool) {
+        Ok(args) => finish(tool, run(args)),
+        Err(code) => code,
+    }
+}
+
 /// Turns the result of a binary's `run` into its exit code, printing the error as one line
 /// `tool: message: cause` on stderr. A broken pipe is success: the reader has seen enough.
 pub fn finish(tool: &str, result: anyhow::Result<ExitCode>) -> ExitCode {

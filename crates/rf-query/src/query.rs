@@ -476,8 +476,7 @@ fn print_record_stat(q: &mut Query<'_>, a: &Aggregated, out: &mut Out<'_>) -> io
             use std::fmt::Write as _;
             match q.printer.kind() {
                 Kind::Json => out.buf.push_str("[\n"),
-                Kind::Pipe | Kind::Ndjson | Kind::Null => {}
-                Kind::Csv => {}
+                Kind::Csv | Kind::Pipe | Kind::Ndjson | Kind::Null => {}
                 Kind::Fmt(_) | Kind::Raw => {
                     if q.top > 0 {
                         let _ = writeln!(out.buf, "Top {} flows ordered by {}:", q.top, o.name());

@@ -309,17 +309,11 @@ fn expand_multi(
         // A `first:last` range selects by name in each directory, as nfdump does, whether
         // or not that directory has a file named `first`.
         let first_path = dir.join(first);
-        if let Some(last) = last
-            && !first_path.exists()
-        {
-            match ranged(&first_path, last) {
-                Ok(files) => out.extend(files),
-                Err(Error::FileList(msg)) => warn(&msg),
-                Err(e) => return Err(e),
-            }
-            continue;
-        }
-        match range(&format!("{}/{spec}", dir.display())) {
+        let files = match last {
+            Some(last) if !first_path.exists() => ranged(&first_path, last),
+            _ => range(&format!("{}/{spec}", dir.display())),
+        };
+        match files {
             Ok(files) => out.extend(files),
             // A range missing from one source directory does not stop the others.
             Err(Error::FileList(msg)) => warn(&msg),
@@ -364,6 +358,7 @@ fn layout_guess(dir: &Path, name: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::naming::NameStyle;
 
     #[test]
     fn damaged_copies_are_not_flow_files() {
@@ -372,7 +367,6 @@ mod tests {
         assert!(!is_skipped_name("nfcapd.202612080100"));
         assert!(!is_skipped_name("nfcapd.202612080100.recovered"));
     }
-    use crate::naming::NameStyle;
 
     fn touch(p: &Path) {
         fs::create_dir_all(p.parent().unwrap()).unwrap();

@@ -16,12 +16,12 @@ use super::layout::{CODEC_LZ4, CODEC_RAW, MAX_BLOCK_RECORDS, header_bytes};
 use crate::error::{Error, Result};
 use crate::file::{Compression, ExporterInfo};
 use crate::record::FlowRecord;
+use crate::stats::FileStats;
 
 /// Records a writer gathers before staging their columns in the block encoder: few enough
 /// that the records (720 bytes each) stay in cache while each column is read from them
 /// (64 to 512 measured; 256 and 512 were fastest).
 const CHUNK: usize = 512;
-use crate::stats::FileStats;
 
 /// Options for [`Writer`].
 #[derive(Clone, Debug)]
@@ -71,18 +71,21 @@ enum Sink {
     Direct(File),
 }
 
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+impl Sink {
+    fn file(&mut self) -> &mut File {
         match self {
-            Sink::Temp(f) => f.write(buf),
-            Sink::Direct(f) => f.write(buf),
+            Sink::Temp(t) => t.as_file_mut(),
+            Sink::Direct(f) => f,
         }
     }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file().write(buf)
+    }
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sink::Temp(f) => f.flush(),
-            Sink::Direct(f) => f.flush(),
-        }
+        self.file().flush()
     }
 }
 
